@@ -14,6 +14,7 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from loaders import DataBundle, IpgridError, load_folder
 from loaders.problems import PROBLEM_LABELS, SEVERITY_LABELS
@@ -52,8 +53,9 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def print_validation(bundle: DataBundle, out=sys.stdout) -> None:  # noqa: ANN001
+def print_validation(bundle: DataBundle, out: TextIO | None = None) -> None:
     """Print the Chinese summary table and the first problems."""
+    out = out or sys.stdout
     problems = bundle.problems
     rows = []
     for name, layer in bundle.layers.items():

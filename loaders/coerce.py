@@ -40,7 +40,8 @@ def clean_text(values: pd.Series) -> pd.Series:
     return values.map(one).astype(object)
 
 
-def _is_blank(v: object) -> bool:
+def is_blank(v: object) -> bool:
+    """Whether a cell means 'no value' (empty, or a text in :data:`BLANKS`)."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return True
     return isinstance(v, str) and v.strip().lower() in BLANKS
@@ -57,17 +58,22 @@ def to_number(
     file: str,
     allow_negative: bool = False,
 ) -> pd.Series:
-    """Parse numbers; report non-numbers (bad_number) and negatives (negative_number) as null."""
+    """Parse numbers; report non-numbers and negatives, which become null.
+
+    A non-number in a required field is an error (``bad_required_number``:
+    the row will be rejected), elsewhere a warning (``bad_number``).
+    """
     as_num = pd.to_numeric(values, errors="coerce").astype("float64")
     failed = as_num.isna() & values.notna()
     if failed.any():
         for i in np.flatnonzero(failed.to_numpy()):
             raw = values.iat[i]
-            if _is_blank(raw):
+            if is_blank(raw):
                 continue
             parsed = _parse_number_text(str(raw))
             if parsed is None:
-                log.add("bad_number", layer=layer, file=file, row=rows[i], field=spec.name,
+                code = "bad_required_number" if spec.required else "bad_number"
+                log.add(code, layer=layer, file=file, row=rows[i], field=spec.name,
                         label=spec.label, value=raw)
             else:
                 as_num.iat[i] = parsed
@@ -106,7 +112,7 @@ def to_date(
     """
 
     def one(v: object) -> object:
-        if _is_blank(v):
+        if is_blank(v):
             return pd.NaT
         if isinstance(v, dt.datetime | dt.date):
             return pd.Timestamp(v)
@@ -124,7 +130,7 @@ def to_date(
         return None if pd.isna(ts) else ts
 
     parsed = values.map(one)
-    bad = parsed.isna() & ~values.map(_is_blank)
+    bad = parsed.isna() & ~values.map(is_blank)
     # NaT from a blank is fine; None marks unparseable text.
     for i in np.flatnonzero((parsed.map(lambda x: x is None) & bad).to_numpy()):
         log.add("bad_date", layer=layer, file=file, row=rows[i], field=spec.name,

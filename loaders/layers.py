@@ -197,14 +197,18 @@ def finish_gi_areas(
             continue
         row = frame["source_row"].iat[i]
         found: list[int] = []
+        unknown: list[str] = []
         for part in split_town_list(text):
             idx = lookup.get(part)
             if idx is None:
-                log.add("unknown_town", layer="gi_areas", file=file, row=row, field="towns",
-                        value=part)
+                unknown.append(part)
             elif idx not in found:
                 found.append(idx)
-        if not found:
+        if found:
+            for part in unknown:
+                log.add("unknown_town", layer="gi_areas", file=file, row=row, field="towns",
+                        value=part)
+        else:
             log.add("no_towns_resolved", layer="gi_areas", file=file, row=row, field="towns",
                     value=text)
             keep[i] = False

@@ -26,6 +26,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "swapped_columns": ("warning", "经度与纬度两列整列互换（{count} 行），已按正确顺序读取"),
     # row level
     "missing_value": ("error", "「{label}」为空，该行未导入"),
+    "bad_required_number": ("error", "「{label}」的值「{value}」不是数字，该行未导入"),
     "bad_number": ("warning", "「{label}」的值「{value}」不是数字，按空值处理"),
     "negative_number": ("warning", "「{label}」为负数（{value}），按空值处理"),
     "bad_date": ("warning", "「{label}」的值「{value}」不是可识别的日期，按空值处理"),

@@ -59,7 +59,8 @@ def canonical_attributes(
         if name not in header_map.columns:
             continue
         empty = frame[name].isna().to_numpy()
-        for i in np.flatnonzero(empty & accepted):
+        raw_blank = raw[header_map.columns[name]].map(coerce.is_blank).to_numpy()
+        for i in np.flatnonzero(empty & raw_blank & accepted):
             log.add("missing_value", layer=schema.name, file=file, row=rows[i], field=name,
                     label=schema.field(name).label)
         accepted &= ~empty

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh Debian machine, then run every test.
+# Used by README (command 2) and by .ci/run. Safe to run again: installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
+command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "==> apt-get install ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+echo "==> pip install -e .[test]"
+python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+
+echo "==> ruff check"
+python3 -m ruff check .
+
+echo "==> pytest"
+python3 -m pytest -q "$@"
