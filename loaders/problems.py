@@ -19,7 +19,7 @@ Severity = Literal["error", "warning"]
 
 MESSAGES: dict[str, tuple[Severity, str]] = {
     # file and header level
-    "missing_field": ("error", "缺少必填字段「{label}」（{field}）；文件中的表头为：{seen}"),
+    "missing_field": ("error", "缺少必填字段「{label}」（{key}）；文件中的表头为：{seen}"),
     "crs_guessed": ("warning", "文件未声明坐标系，按坐标范围推断为 {crs}，请核对"),
     "crs_unknown": ("error", "无法确定坐标系：{detail}；请在 ipgrid.toml 中设置 crs"),
     "encoding_guessed": ("warning", "{detail}"),

@@ -68,7 +68,7 @@ def read_layer_file(
     if hmap.missing:
         for name in hmap.missing:
             log.add("missing_field", layer=schema.name, file=file_label, field=name,
-                    label=schema.field(name).label, seen="、".join(headers) or "（无）")
+                    key=name, label=schema.field(name).label, seen="、".join(headers) or "（无）")
         empty = pd.DataFrame(columns=[*schema.field_names, "source_row"])
         return ReadResult(empty, rows, "", hmap.missing)
 

@@ -66,6 +66,10 @@ def read_vector(path: Path, *, encoding: str | None = None) -> RawVector:
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         msg = f"{path.name}：无法作为矢量文件读取（{exc}）"
         raise UnsupportedFileError(msg) from None
+    except UnicodeDecodeError:
+        msg = (f"{path.name}：属性或字段名的编码无法识别（按 {encoding or 'UTF-8'} 读取失败）；"
+               "请在 ipgrid.toml 中为该图层设置 encoding，如 \"GBK\"")
+        raise UnsupportedFileError(msg) from None
     if len(gdf) == 0:
         msg = f"{path.name}：文件中没有任何要素"
         raise EmptyFileError(msg)
