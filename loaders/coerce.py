@@ -25,7 +25,11 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
 def clean_text(values: pd.Series) -> pd.Series:
-    """Strip text; numbers that are whole become ``"123"`` (codes read as floats); blanks → None."""
+    """Strip text; numbers that are whole become ``"123"`` (codes read as floats); blanks → None.
+
+    Text cells, the bulk of any sheet, go through pandas' vectorized string
+    methods; only the other cells (numbers, dates) are visited one by one.
+    """
 
     def one(v: object) -> object:
         if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -37,7 +41,15 @@ def clean_text(values: pd.Series) -> pd.Series:
         s = str(v).strip()
         return s if s else None
 
-    return values.map(one).astype(object)
+    out = pd.Series(None, index=values.index, dtype=object)
+    is_text = (values.map(type) == str).to_numpy()
+    if is_text.any():
+        stripped = values[is_text].str.strip()
+        out[is_text] = stripped.where(stripped != "", None)
+    others = ~is_text & values.notna().to_numpy()
+    if others.any():
+        out[others] = values[others].map(one)
+    return out
 
 
 def is_blank(v: object) -> bool:

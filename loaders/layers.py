@@ -20,7 +20,7 @@ from loaders.config import FolderConfig
 from loaders.geometry import report_town_tiling
 from loaders.indicator_catalog import find_indicator
 from loaders.problems import ProblemLog
-from loaders.uscc import normalize_uscc, uscc_faults
+from loaders.uscc import normalize_uscc_series, uscc_faults
 
 
 def _first_row_of_duplicates(keys: pd.Series, rows: pd.Series) -> pd.Series:
@@ -95,14 +95,16 @@ def finish_enterprises(
     """
     rows = frame["source_row"]
     frame = frame.copy()
-    frame["uscc"] = frame["uscc"].map(normalize_uscc).astype(object)
+    frame["uscc"] = normalize_uscc_series(frame["uscc"])
     faults = uscc_faults(frame["uscc"])
     for i in np.flatnonzero(faults.notna().to_numpy()):
         log.add("bad_uscc", layer="enterprises", file=file, row=rows.iat[i], field="uscc",
                 value=frame["uscc"].iat[i], detail=faults.iat[i])
 
     dup_code = _first_row_of_duplicates(frame["uscc"], rows)
-    name_key = frame["name"].map(normalize_company_name).where(frame["uscc"].isna())
+    no_code = frame["uscc"].isna()
+    name_key = pd.Series(None, index=frame.index, dtype=object)
+    name_key[no_code] = frame.loc[no_code, "name"].map(normalize_company_name)
     dup_name = _first_row_of_duplicates(name_key, rows)
     for i in np.flatnonzero(dup_code.notna().to_numpy()):
         log.add("duplicate_uscc", layer="enterprises", file=file, row=rows.iat[i], field="uscc",

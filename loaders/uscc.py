@@ -27,6 +27,17 @@ def normalize_uscc(code: object) -> str | None:
     return s or None
 
 
+def normalize_uscc_series(codes: pd.Series) -> pd.Series:
+    """:func:`normalize_uscc` over a column of text (or ``None``), vectorized."""
+    out = pd.Series(None, index=codes.index, dtype=object)
+    present = codes.notna().to_numpy()
+    if present.any():
+        s = codes[present].astype(str).str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+        s = s.str.upper()
+        out[present] = s.where(s != "", None)
+    return out
+
+
 def check_digit(first17: str) -> str:
     """The check character for the first 17 characters of a code.
 
@@ -42,16 +53,17 @@ def check_digit(first17: str) -> str:
 def uscc_faults(codes: pd.Series) -> pd.Series:
     """Why each code is not a valid USCC (Chinese text), or ``None`` when it is.
 
+    ``codes`` should be normalized (:func:`normalize_uscc_series`).
     Vectorized over the well-formed codes, so 100,000 codes check in
     milliseconds.
     """
-    norm = codes.map(normalize_uscc)
+    norm = codes
     faults = pd.Series(None, index=codes.index, dtype=object)
     present = norm.notna()
     lengths = norm.str.len()
     faults[present & (lengths != 18)] = "长度不是 18 位"
     candidates = present & (lengths == 18)
-    ascii_ok = norm[candidates].map(lambda s: s.isascii())
+    ascii_ok = norm[candidates].str.isascii()
     faults[ascii_ok[~ascii_ok].index] = "含有不允许的字符"
     idx = ascii_ok[ascii_ok].index
     if len(idx) == 0:
