@@ -42,7 +42,7 @@ def clean_text(values: pd.Series) -> pd.Series:
         return s if s else None
 
     out = pd.Series(None, index=values.index, dtype=object)
-    is_text = (values.map(type) == str).to_numpy()
+    is_text = np.fromiter((type(v) is str for v in values), dtype=bool, count=len(values))
     if is_text.any():
         stripped = values[is_text].str.strip()
         out[is_text] = stripped.where(stripped != "", None)
