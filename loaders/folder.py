@@ -134,6 +134,7 @@ _FINISH: dict[str, Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame | None, DataBund
     "towns": lambda f, t, b, lab: rules.finish_towns(f, b.config, b.problems, lab),
     "parks": lambda f, t, b, lab: rules.finish_parks(f, b.config, b.problems, lab),
     "grids": lambda f, t, b, lab: rules.finish_grids(f, b.config, b.problems, lab),
+    "commissioners": lambda f, t, b, lab: f,
     "enterprises": lambda f, t, b, lab: rules.finish_enterprises(f, t, b.problems, lab),
     "ip_records": lambda f, t, b, lab: f,
     "service_points": lambda f, t, b, lab: rules.finish_service_points(f, t, b.config,

@@ -183,6 +183,26 @@ GRIDS = LayerSchema(
     ),
 )
 
+COMMISSIONERS = LayerSchema(
+    name="commissioners",
+    label="专员",
+    stems=("专员", "commissioners", "网格专员", "知识产权专员"),
+    geometry="none",
+    description=(
+        "Park/town IP commissioners and the cells they look after; joined with the "
+        "grids layer's own commissioner column. A commissioner may have no cell yet."
+    ),
+    fields=(
+        FieldSpec("name", "姓名", required=True,
+                  aliases=("姓名", "专员", "专员姓名", "网格专员", "name", "commissioner")),
+        FieldSpec("phone", "联系电话", aliases=("联系电话", "电话", "手机", "phone", "tel")),
+        FieldSpec("area", "所属园区/镇街", aliases=("所属园区", "所属镇街", "所属区域", "单位", "area")),
+        FieldSpec("grid_ids", "负责网格",
+                  aliases=("负责网格", "网格编号", "网格", "grid_ids", "cells"),
+                  description="Cell ids separated by 、，,;； or spaces."),
+    ),
+)
+
 ENTERPRISES = LayerSchema(
     name="enterprises",
     label="企业",
@@ -348,7 +368,8 @@ INDICATORS = LayerSchema(
 
 LAYERS: dict[str, LayerSchema] = {
     s.name: s
-    for s in (TOWNS, PARKS, GRIDS, ENTERPRISES, IP_RECORDS, SERVICE_POINTS, GI_AREAS, INDICATORS)
+    for s in (TOWNS, PARKS, GRIDS, COMMISSIONERS, ENTERPRISES, IP_RECORDS, SERVICE_POINTS, GI_AREAS,
+              INDICATORS)
 }
 """Every canonical layer by name, in load order (towns first: others are checked against it)."""
 
