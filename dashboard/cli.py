@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from loaders import DataBundle, IpgridError, load_folder
+import numpy as np
+import pandas as pd
+
+from dashboard.engine import LEVELS, Engine
+from dashboard.engine.metrics import METRICS
+from loaders import DataBundle, IpgridError, ProblemLog, load_folder
 from loaders.problems import PROBLEM_LABELS, SEVERITY_LABELS
 from loaders.schema import LAYERS
 
@@ -24,15 +29,16 @@ EXIT_OK, EXIT_DATA_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 MAX_PRINTED_PROBLEMS = 50
 
 
-def validation_report(bundle: DataBundle) -> dict[str, object]:
+def validation_report(bundle: DataBundle, problems: ProblemLog | None = None) -> dict[str, object]:
     """The ``validate --json`` document: layers with file/rows/accepted/crs, and every problem."""
+    problems = bundle.problems if problems is None else problems
     return {
         "layers": {
             name: {"file": layer.file, "rows": layer.rows, "accepted": layer.accepted,
                    "crs": layer.crs}
             for name, layer in bundle.layers.items()
         },
-        "problems": bundle.problems.to_records(),
+        "problems": problems.to_records(),
     }
 
 
@@ -53,10 +59,9 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def print_validation(bundle: DataBundle, out: TextIO | None = None) -> None:
+def print_validation(bundle: DataBundle, problems: ProblemLog, out: TextIO | None = None) -> None:
     """Print the Chinese summary table and the first problems."""
     out = out or sys.stdout
-    problems = bundle.problems
     rows = []
     for name, layer in bundle.layers.items():
         rows.append([
@@ -85,9 +90,9 @@ def print_validation(bundle: DataBundle, out: TextIO | None = None) -> None:
               "用 --json 或 --problems 问题清单.xlsx 查看全部", file=out)
 
 
-def write_problems(bundle: DataBundle, path: Path) -> None:
+def write_problems(problems: ProblemLog, path: Path) -> None:
     """Write the whole problems table as .xlsx or .csv (UTF-8 with BOM, opens in Excel)."""
-    frame = bundle.problems.to_frame()
+    frame = problems.to_frame()
     frame["severity"] = frame["severity"].map(SEVERITY_LABELS)
     frame["layer"] = frame["layer"].map(lambda n: LAYERS[n].label)
     frame = frame.rename(columns=PROBLEM_LABELS)
@@ -99,14 +104,97 @@ def write_problems(bundle: DataBundle, path: Path) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     bundle = load_folder(Path(args.path))
+    problems = Engine(bundle).problems  # the loaders' problems + unmatched rights holders
     if args.json:
-        json.dump(validation_report(bundle), sys.stdout, ensure_ascii=False, indent=1)
+        json.dump(validation_report(bundle, problems), sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
-        print_validation(bundle)
+        print_validation(bundle, problems)
     if args.problems:
-        write_problems(bundle, Path(args.problems))
-    return EXIT_DATA_ERRORS if bundle.problems.has_errors() else EXIT_OK
+        write_problems(problems, Path(args.problems))
+    return EXIT_DATA_ERRORS if problems.has_errors() else EXIT_OK
+
+
+def _json_value(v: object) -> object:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
+def records_for_json(table: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows as dicts with NaN/NA → null and numpy scalars → Python numbers."""
+    return [{k: _json_value(v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def print_area_table(table: pd.DataFrame, title: str) -> None:
+    """A readable Chinese table of the main metrics, formatted with their units."""
+    print(title)
+    keys = ["enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents",
+            "high_value_inventions", "trademarks", "copyrights", "pledge_amount_wan", "area_km2",
+            "population", "high_value_per_10k_pop", "service_coverage_rate"]
+    header = ["名称"] + [f"{METRICS[k].label}({METRICS[k].unit})" if METRICS[k].unit else METRICS[k].label
+                         for k in keys]
+    rows = []
+    for _, row in table.iterrows():
+        cells = [str(row["name"])]
+        for k in keys:
+            text = METRICS[k].format(row[k])
+            unit = METRICS[k].unit
+            cells.append(text.replace(f" {unit}", "") if unit and unit != "%" else text)
+        rows.append(cells)
+    print(format_table(header, rows))
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    engine = Engine(load_folder(Path(args.path)), year=args.year)
+    table = engine.stats(args.level)
+    if args.json:
+        json.dump(records_for_json(table), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    elif args.csv:
+        table.to_csv(sys.stdout, index=False)
+    else:
+        year = f"{args.year} 年末" if args.year else "数据截至日"
+        print_area_table(table, f"{engine.district_name} · {LEVELS[args.level]}统计（{year}）")
+    return EXIT_OK
+
+
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    engine = Engine(load_folder(Path(args.path)))
+    town = engine.stats("town")
+    uncovered = engine.uncovered_firms()
+    suggestions = engine.suggest_sites(args.suggest) if args.suggest else pd.DataFrame()
+    district = engine.stats("district").iloc[0]
+    if args.json:
+        doc = {
+            "radius_m": engine.bundle.config.service_radius_m,
+            "district": records_for_json(district.to_frame().T[["enterprises", "located", "covered",
+                                                                "service_coverage_rate"]])[0],
+            "areas": records_for_json(town[["id", "name", "enterprises", "located", "covered",
+                                            "service_coverage_rate"]]),
+            "uncovered": records_for_json(uncovered[["name", "uscc", "town", "has_ip", "nearest_service",
+                                                     "nearest_service_m", "source_row"]]),
+            "suggestions": records_for_json(suggestions),
+        }
+        json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return EXIT_OK
+    rate = METRICS["service_coverage_rate"].format(district["service_coverage_rate"])
+    print(f"{engine.district_name} · 服务覆盖：已定位企业 {int(district['located'])} 家，"
+          f"覆盖 {int(district['covered'])} 家（{rate}），未覆盖 {len(uncovered)} 家")
+    rows = [[str(r["name"]), str(int(r["located"])), str(int(r["covered"])),
+             METRICS["service_coverage_rate"].format(r["service_coverage_rate"])] for _, r in town.iterrows()]
+    print(format_table(["镇街", "已定位企业", "覆盖企业", "覆盖率"], rows))
+    if len(suggestions):
+        print(f"\n建议新增 {len(suggestions)} 个服务站点（半径 {suggestions['radius_m'].iat[0]:.0f} 米，贪心选址）：")
+        rows = [[str(int(r["rank"])), str(r["town"]), str(r["grid_id"]), f"{r['lon']:.5f}, {r['lat']:.5f}",
+                 f"{r['gain']:.0f}", f"{r['cumulative']:.0f}"] for _, r in suggestions.iterrows()]
+        print(format_table(["序号", "镇街", "网格", "经纬度", "新增覆盖", "累计"], rows))
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +206,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.add_argument("--problems", metavar="FILE", help="把全部问题写入 .xlsx 或 .csv")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("stats", help="按全区、镇街、园区或网格统计企业与知识产权指标")
+    p.add_argument("path", help="数据文件夹")
+    p.add_argument("--level", choices=sorted(LEVELS), default="town", help="统计层级（默认 town）")
+    p.add_argument("--year", type=int, help="按该年末有效的权利统计（需要知识产权明细及日期）")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="以 JSON 输出")
+    fmt.add_argument("--csv", action="store_true", help="以 CSV 输出")
+    p.set_defaults(func=_cmd_stats)
+
+    p = sub.add_parser("coverage", help="服务站点覆盖：各镇街覆盖率、未覆盖企业、建议新增站点")
+    p.add_argument("path", help="数据文件夹")
+    p.add_argument("--suggest", type=int, default=0, metavar="K", help="建议新增 K 个站点")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.set_defaults(func=_cmd_coverage)
     return parser
 
 

@@ -1158,6 +1158,7 @@ name = "通州区"
 data_date = "{DATA_DATE}"
 source = "示例数据（合成，非真实）"
 demo = true
+population = {_TOTAL_POPULATION}
 
 [settings]
 metric_crs = "{METRIC_CRS}"

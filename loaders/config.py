@@ -8,6 +8,7 @@ everything takes the defaults below.  The file may hold::
     data_date = "2025-12-31" # 数据截至; defaults to the newest file's date
     source = "区市场监管局"   # 来源
     demo = false             # true labels every view 示例数据
+    population = 1260000     # district residents, when the towns' sum is incomplete
 
     [settings]
     metric_crs = "EPSG:4549"      # projected CRS for areas, distances, grids
@@ -74,6 +75,8 @@ class DistrictInfo:
     data_date: str | None = None
     source: str = ""
     demo: bool = False
+    population: float | None = None
+    """Official resident population of the whole district (常住人口), when known."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def read_config(folder: Path) -> FolderConfig:
         data_date=None if date is None else str(date),
         source=str(d.get("source", "")),
         demo=bool(d.get("demo", False)),
+        population=None if d.get("population") is None else float(d["population"]),
     )
     s = data.get("settings", {})
     radii = dict(DEFAULT_SERVICE_RADIUS_M)

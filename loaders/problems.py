@@ -55,6 +55,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "unmatched_holder": ("warning", "权利人「{value}」与企业名录中任何企业都不匹配（{count} 件权利未计入）"),
     "unknown_right_type": ("warning", "无法判断权利类型（申请号「{value}」），未计入"),
     "unknown_status": ("warning", "法律状态「{value}」无法识别，按有效处理"),
+    "unknown_status_pending": ("warning", "法律状态「{value}」无法识别，且没有授权日，按审中处理"),
 }
 """Problem code → (severity, Chinese message template)."""
 

@@ -29,12 +29,28 @@ def to_lonlat(x: float, y: float) -> tuple[float, float]:
     return float(pt.x.iloc[0]), float(pt.y.iloc[0])
 
 
+def polygon(*corners: tuple[float, float]) -> Polygon:
+    """A polygon from corners given in metres relative to ``ORIGIN``."""
+    return Polygon([(ORIGIN[0] + x, ORIGIN[1] + y) for x, y in corners])
+
+
+SHARED_VERTICES = ((2000, 500), (1000, 2000))
+"""Points that are vertices of two towns at once: exactly on a shared edge in any CRS."""
+
+
 def three_towns() -> gpd.GeoDataFrame:
-    """甲镇 [0,2000]², 乙镇 [2000,4000]×[0,2000], 丙街道 [0,4000]×[2000,4000]: an exact tiling."""
+    """甲镇 [0,2000]², 乙镇 [2000,4000]×[0,2000], 丙街道 [0,4000]×[2000,4000]: an exact tiling.
+
+    The shared edges carry the extra vertices :data:`SHARED_VERTICES`, so a test
+    point placed there is exactly on both towns' boundary after reprojection.
+    """
+    jia = polygon((0, 0), (2000, 0), (2000, 500), (2000, 2000), (1000, 2000), (0, 2000))
+    yi = polygon((2000, 0), (4000, 0), (4000, 2000), (2000, 2000), (2000, 500))
+    bing = polygon((0, 2000), (1000, 2000), (2000, 2000), (4000, 2000), (4000, 4000), (0, 4000))
     return gpd.GeoDataFrame(
         {"名称": ["甲镇", "乙镇", "丙街道"], "区划代码": ["320612100000", "320612101000", "320612001000"],
          "常住人口": [10000, 20000, 5000]},
-        geometry=[square(0, 0, 2000, 2000), square(2000, 0, 4000, 2000), square(0, 2000, 4000, 4000)],
+        geometry=[jia, yi, bing],
         crs=METRIC,
     )
 

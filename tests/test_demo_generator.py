@@ -239,6 +239,7 @@ def test_config_and_readme(demo: Path) -> None:
     conf = tomllib.loads((demo / "ipgrid.toml").read_text(encoding="utf-8"))
     assert conf["district"]["name"] == "通州区"
     assert conf["district"]["demo"] is True
+    assert conf["district"]["population"] == 1_261_000
     assert conf["settings"]["metric_crs"] == "EPSG:4549"
     assert conf["enterprises"] == {"sheet": "名录", "crs": "WGS-84"}
     assert conf["service_points"] == {"crs": "GCJ-02"}

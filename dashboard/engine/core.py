@@ -1,0 +1,428 @@
+"""The analysis engine: the one place where canonical layers become figures.
+
+Pages, the big screen, exports and the CLI ask an :class:`Engine`; none of
+them reads a file or computes a metric.  Everything is computed lazily once
+per engine (placement, rights, service reach) and shared by every level.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from dashboard.engine import coverage as cov
+from dashboard.engine import grids as grid_mod
+from dashboard.engine import metrics as m
+from dashboard.engine import placement as pl
+from dashboard.engine.rights import RightsRollup, rollup_rights
+from dashboard.engine.targets import target_progress
+from loaders import DataBundle, ProblemLog
+from loaders.schema import HOLDING_FIELDS, OUTSIDE_AREA, UNLOCATED_AREA
+from loaders.schema import LAYERS as LAYERS_ORDER
+
+LEVELS: dict[str, str] = {"district": "全区", "town": "镇街", "park": "园区", "grid": "网格"}
+"""Level key → Chinese label."""
+
+DEFAULT_GRID_CELL_M = 1000.0
+"""Size of generated grid cells when the folder has no official grid."""
+
+
+class Engine:
+    """Figures of one loaded data folder, for one year.
+
+    Parameters
+    ----------
+    bundle
+        A loaded data folder (:func:`loaders.load_folder`).
+    year
+        Count rights valid at the end of this year (needs an ip_records
+        layer with dates); ``None`` counts as of the data date.
+    grid_cell_m, grid_shape
+        Size (metres) and shape of generated grid cells, used only when the
+        folder has no official grid layer.
+    """
+
+    def __init__(self, bundle: DataBundle, *, year: int | None = None,
+                 grid_cell_m: float = DEFAULT_GRID_CELL_M, grid_shape: str = "square") -> None:
+        self.bundle = bundle
+        self.year = year
+        self.grid_cell_m = float(grid_cell_m)
+        self.grid_shape = grid_shape
+        self.metric_crs = bundle.config.metric_crs
+        self._rights_log = ProblemLog()
+
+    # -- layers -------------------------------------------------------------------------------
+
+    def _layer(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame | None:
+        frame = self.bundle.frame(name)
+        return None if frame is None or len(frame) == 0 else frame
+
+    @property
+    def towns(self) -> gpd.GeoDataFrame:
+        """Canonical towns (EPSG:4326)."""
+        return self.bundle.frame("towns")
+
+    @property
+    def parks(self) -> gpd.GeoDataFrame | None:
+        """Canonical parks, or ``None``."""
+        return self._layer("parks")
+
+    @cached_property
+    def rights(self) -> RightsRollup | None:
+        """Rights rolled up to enterprises, when the folder has an ip_records layer."""
+        records = self._layer("ip_records")
+        if records is None:
+            return None
+        file = self.bundle.layers["ip_records"].file
+        return rollup_rights(records, self.bundle.frame("enterprises"), year=self.year,
+                             log=self._rights_log, file=file)
+
+    @cached_property
+    def problems(self) -> ProblemLog:
+        """The loaders' problems plus the engine's own (rights whose holder matches no firm)."""
+        _ = self.rights
+        merged = ProblemLog()
+        merged.extend(self.bundle.problems)
+        merged.extend(self._rights_log)
+        merged.sort(list(LAYERS_ORDER))
+        return merged
+
+    @cached_property
+    def firms(self) -> gpd.GeoDataFrame:
+        """Enterprises with the holdings the metrics use.
+
+        With an ip_records layer, the patent/trademark/copyright counts come
+        from the records (for ``year`` when given); other fields (pledge,
+        tier, industry) from the enterprise table.
+        """
+        firms = self.bundle.frame("enterprises")
+        if self.rights is None:
+            return firms
+        firms = firms.copy()
+        counts = self.rights.counts
+        for key in HOLDING_FIELDS:
+            if key in counts:
+                firms[key] = counts[key].to_numpy(dtype="float64")
+        return firms
+
+    @cached_property
+    def cells(self) -> gpd.GeoDataFrame:
+        """Grid cells: the official grid layer, or cells generated over parks (else towns)."""
+        cover = self.parks if self.parks is not None else self.towns
+        return grid_mod.official_or_generated(
+            self._layer("grids"), cover, self.grid_cell_m, self.grid_shape, self.metric_crs
+        )
+
+    # -- placement ----------------------------------------------------------------------------
+
+    @cached_property
+    def placement(self) -> pl.Placement:
+        """Town, park(s) and cell of every firm (see :mod:`dashboard.engine.placement`)."""
+        points = self.firms.geometry.values
+        lon, lat = pl.lonlat_of(points)
+        x, y = pl.to_metric(lon, lat, self.metric_crs)
+        cells = self.cells.geometry.values
+        if len(cells):
+            grid = pl.first_covering(points, cells)
+            town = pl.first_covering_via_cells(points, self.towns.geometry.values, cells, grid)
+        else:
+            grid = np.where(np.isnan(x), pl.UNLOCATED, pl.OUTSIDE)
+            town = pl.first_covering(points, self.towns.geometry.values)
+        if self.parks is not None:
+            park_firm, park_index = pl.all_covering(points, self.parks.geometry.values)
+        else:
+            park_firm = park_index = np.zeros(0, dtype=np.int64)
+        return pl.Placement(town=town, grid=grid, park_firm=park_firm, park_index=park_index, x=x, y=y)
+
+    # -- service reach ------------------------------------------------------------------------
+
+    @cached_property
+    def service_xy(self) -> np.ndarray:
+        """Service points in the metric CRS, (m, 2)."""
+        points = self._layer("service_points")
+        if points is None:
+            return np.zeros((0, 2))
+        lon, lat = pl.lonlat_of(points.geometry.values)
+        x, y = pl.to_metric(lon, lat, self.metric_crs)
+        return np.column_stack([x, y])
+
+    @cached_property
+    def service_radii(self) -> np.ndarray:
+        """Reach of each service point in metres: its own radius, else its type's."""
+        points = self._layer("service_points")
+        if points is None:
+            return np.zeros(0)
+        cfg = self.bundle.config
+        by_type = points["type"].map(cfg.radius_for).to_numpy(dtype="float64")
+        own = points["radius_m"].to_numpy(dtype="float64", na_value=np.nan)
+        return np.where(np.isnan(own), by_type, own)
+
+    @cached_property
+    def firm_xy(self) -> np.ndarray:
+        """Firms in the metric CRS, (n, 2), NaN when unlocated."""
+        return np.column_stack([self.placement.x, self.placement.y])
+
+    @cached_property
+    def covered(self) -> np.ndarray:
+        """Whether each firm is within reach of some service point (False when unlocated)."""
+        if len(self.service_xy) == 0:
+            return np.zeros(len(self.firms), dtype=bool)
+        return cov.reach(self.firm_xy, self.service_xy, self.service_radii)
+
+    @cached_property
+    def nearest(self) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest service point position (-1 none) and distance in metres of each firm."""
+        if len(self.service_xy) == 0:
+            n = len(self.firms)
+            return np.full(n, -1), np.full(n, np.nan)
+        return cov.nearest_service(self.firm_xy, self.service_xy)
+
+    # -- area tables --------------------------------------------------------------------------
+
+    @cached_property
+    def _values(self) -> dict[str, np.ndarray]:
+        values = m.firm_values(self.firms)
+        values["located"] = self.placement.located.astype("float64")
+        values["covered"] = self.covered.astype("float64")
+        return values
+
+    def _areas_km2(self, geoms: gpd.GeoSeries) -> np.ndarray:
+        return gpd.GeoSeries(geoms.values, crs=geoms.crs).to_crs(self.metric_crs).area.to_numpy() / 1e6
+
+    def _gi_columns(self, geoms: gpd.GeoSeries) -> tuple[np.ndarray, list[str]]:
+        gi = self._layer("gi_areas")
+        n = len(geoms)
+        if gi is None or n == 0:
+            return np.zeros(n, dtype=np.int64), [""] * n
+        tree = shapely.STRtree(gi.geometry.values)
+        area_idx, gi_idx = tree.query(geoms.values, predicate="intersects")
+        # touching only at an edge is not 'in' the area: require a shared interior
+        inter = shapely.relate_pattern(geoms.values[area_idx], gi.geometry.values[gi_idx], "T********")
+        area_idx, gi_idx = area_idx[inter], gi_idx[inter]
+        count = np.bincount(area_idx, minlength=n)
+        names = [""] * n
+        gi_names = gi["name"].to_numpy()
+        for a, g in zip(area_idx, gi_idx, strict=True):
+            names[a] = f"{names[a]}、{gi_names[g]}" if names[a] else str(gi_names[g])
+        return count, names
+
+    def _breakdowns(self, codes: np.ndarray, n: int) -> pd.DataFrame:
+        firms = self.firms
+        tiers = m.breakdown_counts(codes, n, firms["tier"], "tier")
+        industries = m.breakdown_counts(codes, n, firms["industry"], "industry")
+        return pd.concat([tiers, industries], axis=1)
+
+    def _area_table(self, level: str, codes: np.ndarray, areas: gpd.GeoDataFrame, ids: list[str],
+                    names: list[str], population: np.ndarray | None,
+                    extra_rows: list[tuple[str, str, int]] = ()) -> pd.DataFrame:
+        n = len(areas)
+        n_total = n + len(extra_rows)
+        full = codes.copy()
+        for pos, (_, _, code) in enumerate(extra_rows):
+            full[codes == code] = n + pos
+        sums = m.sum_by_code(full, n_total, self._values)
+        table = pd.DataFrame({"level": level, "id": ids + [r[0] for r in extra_rows],
+                              "name": names + [r[1] for r in extra_rows]})
+        table = pd.concat([table, sums], axis=1)
+        area = np.concatenate([self._areas_km2(areas.geometry), np.full(len(extra_rows), np.nan)])
+        table["area_km2"] = area
+        pop = np.full(n_total, np.nan)
+        if population is not None:
+            pop[:n] = population
+        table["population"] = pop
+        gi_count, gi_names = self._gi_columns(areas.geometry)
+        table["gi_count"] = np.concatenate([gi_count, np.zeros(len(extra_rows), dtype=np.int64)])
+        table["gi_names"] = gi_names + [""] * len(extra_rows)
+        table = m.tidy_types(m.derive_ratios(table)[["level", "id", "name", *m.STATS_COLUMNS]])
+        return pd.concat([table, self._breakdowns(full, n_total)], axis=1)
+
+    def stats(self, level: str) -> pd.DataFrame:
+        """One row per area of ``level`` with every metric of :data:`metrics.STATS_COLUMNS`.
+
+        ``town`` adds a 区外 row (located outside every town) and a 未定位 row
+        (no coordinates), so the towns' rows add up to the district; ``park``
+        lists parks only (firms outside parks are in no row); ``grid`` lists cells.
+        """
+        if level == "district":
+            return self._district_table()
+        if level == "town":
+            towns = self.towns
+            ids = [str(c) if c else str(nm) for c, nm in zip(towns["code"], towns["name"], strict=True)]
+            extra = [("outside", OUTSIDE_AREA, pl.OUTSIDE), ("unlocated", UNLOCATED_AREA, pl.UNLOCATED)]
+            pop = towns["population"].to_numpy(dtype="float64", na_value=np.nan)
+            return self._area_table("town", self.placement.town, towns, ids, list(towns["name"]), pop, extra)
+        if level == "park":
+            parks = self.parks
+            if parks is None:
+                return pd.DataFrame(columns=["level", "id", "name", *m.STATS_COLUMNS])
+            return self._park_table(parks)
+        if level == "grid":
+            cells = self.cells
+            ids = [str(i) for i in cells["grid_id"]]
+            names = [str(nm) if isinstance(nm, str) and nm else i for nm, i in zip(cells["name"], ids, strict=True)]
+            return self._area_table("grid", self.placement.grid, cells, ids, names, None)
+        msg = f"level 应为 {sorted(LEVELS)} 之一，而不是 {level!r}"
+        raise ValueError(msg)
+
+    def _park_table(self, parks: gpd.GeoDataFrame) -> pd.DataFrame:
+        # Parks may overlap: a firm in two parks counts in both, so sum over (firm, park) pairs.
+        pairs_firm, pairs_park = self.placement.park_firm, self.placement.park_index
+        values = {k: v[pairs_firm] for k, v in self._values.items()}
+        n = len(parks)
+        sums = m.sum_by_code(pairs_park, n, values)
+        ids = [str(c) if c else str(nm) for c, nm in zip(parks["code"], parks["name"], strict=True)]
+        table = pd.concat([pd.DataFrame({"level": "park", "id": ids, "name": list(parks["name"])}), sums], axis=1)
+        table["area_km2"] = self._areas_km2(parks.geometry)
+        table["population"] = parks["population"].to_numpy(dtype="float64", na_value=np.nan)
+        gi_count, gi_names = self._gi_columns(parks.geometry)
+        table["gi_count"], table["gi_names"] = gi_count, gi_names
+        table = m.tidy_types(m.derive_ratios(table)[["level", "id", "name", *m.STATS_COLUMNS]])
+        firms = self.firms.iloc[pairs_firm]
+        extra = pd.concat([m.breakdown_counts(pairs_park, n, firms["tier"].reset_index(drop=True), "tier"),
+                           m.breakdown_counts(pairs_park, n, firms["industry"].reset_index(drop=True),
+                                              "industry")], axis=1)
+        return pd.concat([table, extra], axis=1)
+
+    @property
+    def district_name(self) -> str:
+        """District name from ipgrid.toml, else 全区."""
+        return self.bundle.config.district.name or LEVELS["district"]
+
+    def district_population(self) -> float:
+        """``[district] population`` from ipgrid.toml, else the towns' sum when every town has one."""
+        configured = self.bundle.config.district.population
+        if configured is not None:
+            return float(configured)
+        pops = self.towns["population"].to_numpy(dtype="float64", na_value=np.nan)
+        return float(pops.sum()) if len(pops) and not np.isnan(pops).any() else np.nan
+
+    def _district_table(self) -> pd.DataFrame:
+        codes = np.zeros(len(self.firms), dtype=np.int64)
+        union = shapely.union_all(self.towns.geometry.values)
+        district = gpd.GeoDataFrame(geometry=[union], crs=self.towns.crs)
+        table = self._area_table("district", codes, district, ["district"], [self.district_name],
+                                 np.array([self.district_population()]))
+        return table
+
+    # -- per-firm table -----------------------------------------------------------------------
+
+    def firm_table(self) -> pd.DataFrame:
+        """Every enterprise with where it is, what it holds and its nearest service point."""
+        firms = self.firms
+        place = self.placement
+        town_names = np.asarray(self.towns["name"], dtype=object)
+        town = np.where(place.town >= 0, town_names[np.clip(place.town, 0, None)],
+                        np.where(place.town == pl.OUTSIDE, OUTSIDE_AREA, UNLOCATED_AREA))
+        parks = [""] * len(firms)
+        if self.parks is not None:
+            park_names = np.asarray(self.parks["name"], dtype=object)
+            for f, p in zip(place.park_firm, place.park_index, strict=True):
+                parks[f] = f"{parks[f]}、{park_names[p]}" if parks[f] else park_names[p]
+        cell_ids = np.asarray(self.cells["grid_id"], dtype=object) if len(self.cells) else np.array([], dtype=object)
+        grid = np.where(place.grid >= 0, cell_ids[np.clip(place.grid, 0, None)] if len(cell_ids) else "", "")
+        idx, dist = self.nearest
+        sp = self._layer("service_points")
+        sp_names = np.asarray(sp["name"], dtype=object) if sp is not None else np.array([], dtype=object)
+        nearest_name = np.where(idx >= 0, sp_names[np.clip(idx, 0, None)] if len(sp_names) else "", "")
+        table = pd.DataFrame({
+            "name": firms["name"], "uscc": firms["uscc"], "address": firms["address"],
+            "industry": firms["industry"], "tier": firms["tier"],
+            "town": town, "parks": parks, "grid_id": grid,
+        })
+        values = self._values
+        for key in HOLDING_FIELDS:
+            table[key] = values[key]
+        table["pledge_amount_wan"] = values["pledge_amount_wan"]
+        table["has_ip"] = values["enterprises_with_ip"] > 0
+        table["nearest_service"] = nearest_name
+        table["nearest_service_m"] = dist
+        table["covered"] = self.covered
+        table["lon"], table["lat"] = firms["lon"].to_numpy(), firms["lat"].to_numpy()
+        table["source_row"] = firms["source_row"].to_numpy()
+        return table
+
+    # -- targets, coverage --------------------------------------------------------------------
+
+    def targets(self) -> pd.DataFrame:
+        """Indicators against their targets, with the bottom-up figures beside the reported ones."""
+        district = self.stats("district").iloc[0]
+        bottom_up = {
+            "high_value_per_10k_pop": float(district["high_value_per_10k_pop"]),
+            "pledge_financing_yi": float(district["pledge_amount_wan"]) / 10000.0,
+        }
+        return target_progress(self._layer("indicators"), bottom_up)
+
+    def uncovered_firms(self) -> pd.DataFrame:
+        """Located firms beyond the reach of every service point, nearest point and distance."""
+        table = self.firm_table()
+        located = self.placement.located
+        return table[located & ~self.covered].reset_index(drop=True)
+
+    def suggest_sites(self, k: int, *, radius_m: float | None = None, only_with_ip: bool | None = None
+                      ) -> pd.DataFrame:
+        """Greedy choice of ``k`` new service sites among grid-cell centroids.
+
+        Each new site reaches ``radius_m`` (default: the 基层知识产权工作站 radius)
+        and is chosen to cover the most firms still uncovered; ``only_with_ip``
+        True/False restricts the firms counted to those with/without IP.
+        """
+        cfg = self.bundle.config
+        radius = float(radius_m if radius_m is not None else cfg.radius_for("基层知识产权工作站"))
+        want = self.placement.located & ~self.covered
+        if only_with_ip is not None:
+            has_ip = self._values["enterprises_with_ip"] > 0
+            want &= has_ip if only_with_ip else ~has_ip
+        candidates = self._candidate_sites()
+        cxy = np.column_stack([candidates["x"], candidates["y"]])
+        result = cov.suggest_sites(self.firm_xy[want], cxy, radius, k)
+        if len(result) == 0:
+            return result
+        lon, lat = pl.from_metric(result["x"].to_numpy(), result["y"].to_numpy(), self.metric_crs)
+        result = result.copy()
+        result["lon"], result["lat"] = lon, lat
+        pos = result["candidate"].to_numpy()
+        result["grid_id"] = candidates["grid_id"].to_numpy()[pos]
+        town = pl.first_covering(shapely.points(lon, lat), self.towns.geometry.values)
+        names = np.asarray(self.towns["name"], dtype=object)
+        result["town"] = np.where(town >= 0, names[np.clip(town, 0, None)], OUTSIDE_AREA)
+        result["radius_m"] = radius
+        return result
+
+    def _candidate_sites(self) -> pd.DataFrame:
+        """Centroids of cells generated over the whole district: where a new site could go."""
+        union = shapely.union_all(self.towns.to_crs(self.metric_crs).geometry.values)
+        cells = grid_mod.generate_grid(union, self.grid_cell_m, "square")
+        centroids = shapely.centroid(cells.geometry.values)
+        return pd.DataFrame({"grid_id": cells["grid_id"].to_numpy(), "x": shapely.get_x(centroids),
+                             "y": shapely.get_y(centroids)})
+
+    # -- geometry of each level, commissioners ------------------------------------------------
+
+    def areas(self, level: str) -> gpd.GeoDataFrame:
+        """Polygons of ``level`` (EPSG:4326) with ``id``/``name``, in the order of :meth:`stats` rows."""
+        if level == "district":
+            union = shapely.union_all(self.towns.geometry.values)
+            return gpd.GeoDataFrame({"id": ["district"], "name": [self.district_name]}, geometry=[union],
+                                    crs=self.towns.crs)
+        table = self.stats(level)
+        source = {"town": self.towns, "park": self.parks, "grid": self.cells}[level]
+        if source is None:
+            return gpd.GeoDataFrame({"id": [], "name": []}, geometry=[], crs="EPSG:4326")
+        n = len(source)
+        return gpd.GeoDataFrame({"id": table["id"].iloc[:n].to_numpy(), "name": table["name"].iloc[:n].to_numpy()},
+                                geometry=source.geometry.values, crs=source.crs)
+
+    def choropleth(self, level: str) -> gpd.GeoDataFrame:
+        """:meth:`areas` joined with every metric of :meth:`stats` (区外/未定位 rows left out)."""
+        areas = self.areas(level)
+        table = self.stats(level).iloc[: len(areas)].reset_index(drop=True)
+        return gpd.GeoDataFrame(table, geometry=areas.geometry.values, crs=areas.crs)
+
+    @cached_property
+    def commissioners(self) -> grid_mod.CommissionerReport:
+        """Cells with their commissioners, cells with none, commissioners with none."""
+        return grid_mod.join_commissioners(self.cells, self._layer("commissioners"))
