@@ -43,6 +43,7 @@ from pyproj import Transformer
 from shapely import affinity
 from shapely.geometry import MultiPoint, Polygon, box
 
+from geodata.demo_faults import expected_problems, plant_faults
 from loaders.crs import wgs84_to_gcj02
 
 DEFAULT_SEED = 20251231
@@ -1172,7 +1173,41 @@ crs = "GCJ-02"
 """
 
 
-def _readme(seed: int, spare: tuple[str, str], missing_town: str) -> str:
+def build_commissioner_roster(grid: gpd.GeoDataFrame, commissioners: Sequence[tuple[str, str]]
+                              ) -> pd.DataFrame:
+    """The office's roster of commissioners (专员.xlsx): name, phone, park and the cells they keep.
+
+    The last commissioner has no cell yet, so the app can show a commissioner
+    without a cell beside cells without a commissioner.
+    """
+    rows = []
+    for name, phone in commissioners:
+        mine = grid[grid["网格专员"] == name]
+        rows.append({
+            "姓名": name,
+            "联系电话": phone,
+            "所属园区": "、".join(dict.fromkeys(mine["所属园区"])) if len(mine) else None,
+            "负责网格": "、".join(mine["网格编号"]) if len(mine) else None,
+        })
+    return pd.DataFrame(rows)
+
+
+def _write_plain_xlsx(table: pd.DataFrame, path: Path, sheet: str) -> None:
+    """Write a one-sheet workbook with the header on row 1, byte-stable."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append(list(table.columns))
+    for row in table.itertuples(index=False):
+        ws.append([None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in row])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    _write_stable_zip(buffer.getvalue(), path)
+
+
+def _readme(seed: int, spare: tuple[str, str], missing_town: str, n_firms: int) -> str:
+    faults = expected_problems(n_firms)
+    rows = {code: "、".join(str(r) for r in rs) for code, rs in faults.items()}
     return f"""# 通州区示例数据
 
 本文件夹中的全部内容均为程序合成的示例数据（示例数据，非真实）：镇街边界是以各镇街驻地为种子\
@@ -1189,6 +1224,10 @@ def _readme(seed: int, spare: tuple[str, str], missing_town: str) -> str:
 - {missing_town}的常住人口故意留空，用于检验缺失值的处理。
 - 约一成网格暂无网格专员（管理空白）；网格专员{spare[0]}（{spare[1]}）已在册但尚未分配网格。
 - 地理标志“骑岸大方柿”以原骑岸镇一带的绘制多边形表示，其余按“保护范围”所列镇街确定。
+- `企业.xlsx` 中故意保留了几处常见的数据问题，供「数据」页和 `ipgrid validate` 演示（均为警告）：
+  第 {rows["no_coordinates"]} 行没有坐标（未定位）；第 {rows["swapped_lonlat"]} 行经纬度填反；
+  第 {rows["bad_uscc"]} 行统一社会信用代码校验位错误；第 {rows["outside_towns"]} 行位于区外；
+  第 {rows["duplicate_uscc"]} 行与前面某行重复。
 """
 
 
@@ -1223,22 +1262,26 @@ def generate_demo(out: Path | str = DEFAULT_OUT, seed: int = DEFAULT_SEED) -> di
     points = build_service_points(towns, parks, streams[4])
     gis = build_gis(towns, enterprises, streams[5])
     indicators = build_indicators(enterprises)
+    roster = build_commissioner_roster(grid, commissioners)
+    n_firms = len(enterprises)
+    enterprises = plant_faults(enterprises)
 
     paths = {name: out / name for name in (
-        "镇街.gpkg", "园区.geojson", "网格.gpkg", "企业.xlsx", "服务站点.csv",
+        "镇街.gpkg", "园区.geojson", "网格.gpkg", "专员.xlsx", "企业.xlsx", "服务站点.csv",
         "地理标志.geojson", "指标.csv", "ipgrid.toml", "README.md")}
     _write_gpkg(towns[["名称", "区划代码", "类型", "常住人口", "geometry"]],
                 paths["镇街.gpkg"], _TOWNS_LAYER)
     _write_geojson(parks[["园区名称", "级别", "所在镇街", "geometry"]].to_crs(WGS84),
                    paths["园区.geojson"])
     _write_gpkg(grid, paths["网格.gpkg"], _GRID_LAYER)
+    _write_plain_xlsx(roster, paths["专员.xlsx"], "专员")
     _write_xlsx(enterprises, paths["企业.xlsx"])
     points.drop(columns="town").to_csv(paths["服务站点.csv"], index=False, encoding="utf-8-sig")
     _write_geojson(gis, paths["地理标志.geojson"])
     indicators.to_csv(paths["指标.csv"], index=False, encoding="utf-8")
     paths["ipgrid.toml"].write_text(_TOML, encoding="utf-8")
     paths["README.md"].write_text(
-        _readme(seed, commissioners[-1], _MISSING_POPULATION_TOWN), encoding="utf-8")
+        _readme(seed, commissioners[-1], _MISSING_POPULATION_TOWN, n_firms), encoding="utf-8")
     return paths
 
 

@@ -16,6 +16,7 @@ import pyogrio
 import pytest
 import shapely
 
+from geodata import demo_faults as faults
 from geodata.generate_demo import (
     DEFAULT_SEED,
     ENTERPRISE_HEADERS,
@@ -29,7 +30,7 @@ TOWN_NAMES = {
     "金沙街道", "金新街道", "兴东街道", "先锋街道", "张芝山镇", "五接镇", "川姜镇", "石港镇",
     "西亭镇", "二甲镇", "东社镇", "十总镇", "刘桥镇", "平潮镇", "兴仁镇", "三余镇",
 }
-FILES = {"镇街.gpkg", "园区.geojson", "网格.gpkg", "企业.xlsx", "服务站点.csv", "地理标志.geojson",
+FILES = {"镇街.gpkg", "园区.geojson", "网格.gpkg", "专员.xlsx", "企业.xlsx", "服务站点.csv", "地理标志.geojson",
          "指标.csv", "ipgrid.toml", "README.md"}
 HOLDINGS = ["有效发明专利", "实用新型", "外观设计", "高价值发明专利", "PCT专利", "有效注册商标",
             "作品著作权", "软件著作权"]
@@ -62,9 +63,20 @@ def towns(demo: Path) -> gpd.GeoDataFrame:
     return gpd.read_file(demo / "镇街.gpkg", layer="镇街")
 
 
+PLANTED = set(faults.NO_COORDINATES + faults.SWAPPED + faults.BAD_CHECK_DIGIT + faults.OUTSIDE)
+
+
 @pytest.fixture(scope="module")
-def enterprises(demo: Path) -> pd.DataFrame:
+def sheet(demo: Path) -> pd.DataFrame:
+    """The enterprise sheet as written, planted faults included."""
     return _read_enterprises(demo)
+
+
+@pytest.fixture(scope="module")
+def enterprises(sheet: pd.DataFrame) -> pd.DataFrame:
+    """The sheet without the planted faults (the rows a clean export would have)."""
+    clean = sheet.iloc[:-1]  # the last row is the planted duplicate
+    return clean.drop(index=sorted(PLANTED)).reset_index(drop=True)
 
 
 def test_writes_every_file_small_enough(demo: Path) -> None:
@@ -246,12 +258,33 @@ def test_config_and_readme(demo: Path) -> None:
     assert "示例数据" in (demo / "README.md").read_text(encoding="utf-8")
 
 
-def test_same_seed_same_data_other_seed_other_data(demo: Path, enterprises: pd.DataFrame,
+def test_same_seed_same_data_other_seed_other_data(demo: Path, sheet: pd.DataFrame,
                                                    tmp_path: Path) -> None:
     assert main(["--out", str(tmp_path / "again"), "--seed", str(DEFAULT_SEED)]) == 0
-    pd.testing.assert_frame_equal(_read_enterprises(tmp_path / "again"), enterprises)
+    pd.testing.assert_frame_equal(_read_enterprises(tmp_path / "again"), sheet)
     for name in sorted(FILES):
         assert (tmp_path / "again" / name).read_bytes() == (demo / name).read_bytes(), name
     generate_demo(tmp_path / "other", DEFAULT_SEED + 1)
     other = _read_enterprises(tmp_path / "other")
-    assert not np.array_equal(other["经度"].to_numpy(), enterprises["经度"].to_numpy())
+    assert not np.array_equal(other["经度"].to_numpy(), sheet["经度"].to_numpy())
+
+
+def test_planted_faults_are_exactly_what_the_loaders_report(demo: Path, sheet: pd.DataFrame) -> None:
+    from loaders import load_folder
+
+    bundle = load_folder(demo)
+    found: dict[str, list[int]] = {}
+    for problem in bundle.problems:
+        found.setdefault(problem.code, []).append(problem.row)
+    assert found == faults.expected_problems(len(sheet) - 1)
+    assert not bundle.problems.has_errors()
+    assert bundle.layers["enterprises"].accepted == len(sheet) - 1
+
+
+def test_commissioner_roster_has_one_without_cells(demo: Path) -> None:
+    roster = pd.read_excel(demo / "专员.xlsx", engine="calamine")
+    assert list(roster.columns) == ["姓名", "联系电话", "所属园区", "负责网格"]
+    assert len(roster) == 13 and roster["负责网格"].isna().sum() == 1
+    cells = gpd.read_file(demo / "网格.gpkg")
+    listed = set("、".join(roster["负责网格"].dropna()).split("、"))
+    assert listed == set(cells.loc[cells["网格专员"].notna(), "网格编号"])
