@@ -255,7 +255,7 @@ def finish_indicators(frame: pd.DataFrame, log: ProblemLog, file: str) -> pd.Dat
             labels.append(name)
             units.append(unit)
         else:
-            written = unicodedata.normalize("NFKC", str(unit)).strip() if unit else known.unit
+            written = unicodedata.normalize("NFKC", str(unit)).strip() if not pd.isna(unit) else known.unit
             factor = known.unit_factors.get(written, 1.0)
             value = value * factor
             keys.append(known.key)
@@ -264,7 +264,7 @@ def finish_indicators(frame: pd.DataFrame, log: ProblemLog, file: str) -> pd.Dat
         values.append(value)
         kind_text = frame["kind"].iat[i]
         kind = "actual"
-        if kind_text is not None:
+        if not pd.isna(kind_text):
             kind = _KINDS.get(unicodedata.normalize("NFKC", str(kind_text)).strip().lower())
             if kind is None:
                 log.add("unknown_kind", layer="indicators", file=file, row=rows.iat[i],
