@@ -38,6 +38,7 @@ from dashboard.engine import Engine  # noqa: E402
 from dashboard.engine.grids import generate_grid  # noqa: E402
 from loaders import DataBundle, Layer, load_folder  # noqa: E402
 from loaders.config import DEFAULT_SERVICE_RADIUS_M  # noqa: E402
+from loaders.layers import normalize_company_names  # noqa: E402
 from loaders.schema import HOLDING_FIELDS  # noqa: E402
 
 METRIC = "EPSG:4549"
@@ -118,6 +119,12 @@ def make_bundle(n_firms: int, rights_per_firm: int, seed: int) -> DataBundle:
                            "address": None, "contact": None, "phone": None, "radius_m": np.nan,
                            "source_row": np.arange(2, 202)}, geometry=to_lonlat(sp_xy).values, crs=4326)
 
+    # text columns as the loaders give them (pandas' Arrow-backed "str")
+    for frame in (firms, records):
+        for col in frame.columns:
+            if frame[col].dtype == object and col != "geometry":
+                frame[col] = frame[col].astype("str")
+    firms["name_key"] = normalize_company_names(firms["name"])  # as the loaders give it
     bundle = DataBundle(folder=demo.folder, config=demo.config, problems=demo.problems)
     bundle.layers = dict(demo.layers)
     for name, frame in (("enterprises", firms), ("ip_records", records), ("grids", grids),
@@ -165,18 +172,31 @@ def plain_way(bundle: DataBundle) -> dict[str, pd.DataFrame]:
     out = {}
     sums = ["invention_patents", "utility_models", "designs", "high_value_inventions", "pledge_amount_wan",
             "has_ip", "covered"]
+    gi = bundle.frame("gi_areas").to_crs(METRIC)
     for level, name in (("town", "towns"), ("park", "parks"), ("grid", "grids")):
         areas = bundle.frame(name).to_crs(METRIC)
-        joined = gpd.sjoin(firms[[*sums, "geometry"]], areas[["geometry"]], predicate="within")
+        joined = gpd.sjoin(firms[[*sums, "tier", "industry", "geometry"]], areas[["geometry"]], predicate="within")
         g = joined.groupby("index_right")[sums].sum()
         g["enterprises"] = joined.groupby("index_right").size()
+        g = g.join(joined.groupby(["index_right", "tier"]).size().unstack(fill_value=0).add_prefix("tier:"))
+        g = g.join(joined.groupby(["index_right", "industry"]).size().unstack(fill_value=0)
+                   .add_prefix("industry:"))
         g = g.reindex(range(len(areas)), fill_value=0)
         g["area_km2"] = areas.area.to_numpy() / 1e6
         g["ip_coverage_rate"] = g["has_ip"] / g["enterprises"].where(g["enterprises"] > 0)
         g["inventions_per_km2"] = g["invention_patents"] / g["area_km2"]
         if "population" in areas:
             g["high_value_per_10k_pop"] = g["high_value_inventions"] / areas["population"].to_numpy() * 1e4
+        hits = gpd.sjoin(areas[["geometry"]], gi[["geometry"]], predicate="intersects")
+        touching = gpd.sjoin(areas[["geometry"]], gi[["geometry"]], predicate="touches")
+        hits = hits[~hits.set_index("index_right", append=True).index.isin(
+            touching.set_index("index_right", append=True).index)]
+        g["gi_count"] = hits.groupby(level=0).size().reindex(range(len(areas)), fill_value=0)
         out[level] = g
+    district = firms[sums].sum()
+    district["enterprises"] = len(firms)
+    district["area_km2"] = bundle.frame("towns").to_crs(METRIC).union_all().area / 1e6
+    out["district"] = district
     out["nearest"] = near
     return out
 

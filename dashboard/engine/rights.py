@@ -70,7 +70,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from loaders.layers import normalize_company_name
+from loaders.layers import normalize_company_name, normalize_company_names
 from loaders.problems import ProblemLog
 from loaders.schema import HOLDING_FIELDS, SOURCE_ROW
 from loaders.uscc import normalize_uscc, normalize_uscc_series
@@ -426,11 +426,10 @@ class _EnterpriseIndex:
     def __init__(self, enterprises: pd.DataFrame) -> None:
         self._enterprises = enterprises
         self._by_code: dict[str, int] | None = None
-        self.by_name: dict[str, int] = {}
-        for pos, name in enumerate(enterprises["name"].tolist()):
-            key = normalize_company_name(name)
-            if key is not None:
-                self.by_name.setdefault(key, pos)
+        keys = enterprises["name_key"] if "name_key" in enterprises else normalize_company_names(enterprises["name"])
+        keys = keys.reset_index(drop=True)
+        keys = keys[keys.notna() & ~keys.duplicated(keep="first")]  # the first row of a name wins
+        self.by_name: dict[str, int] = dict(zip(keys.tolist(), keys.index.tolist(), strict=True))
         self.keys: dict[str, int] = {}
         self.key_names: list[str] = []
 
@@ -451,6 +450,25 @@ class _EnterpriseIndex:
             k = self.keys[key] = len(self.key_names)
             self.key_names.append(name)
         return k
+
+    def pieces(self, texts: list[str]) -> np.ndarray:
+        """:meth:`piece` of many distinct holder names at once, as an (n, 2) array.
+
+        Names are normalized with vectorized string kernels and looked up in
+        one index pass; unmatched keys are numbered in order of appearance.
+        """
+        stripped = pd.Series(texts, dtype="str").str.strip()
+        keys = normalize_company_names(stripped)
+        present = keys.notna().to_numpy()
+        firm = np.full(len(texts), -1, dtype=np.int64)
+        by_name = self.by_name
+        wanted = keys[present].tolist()
+        firm[np.flatnonzero(present)] = np.fromiter((by_name.get(k, -1) for k in wanted), dtype=np.int64,
+                                                    count=len(wanted))
+        key = np.full(len(texts), -1, dtype=np.int64)
+        for i in np.flatnonzero(present & (firm < 0)).tolist():
+            key[i] = self._key(keys.iat[i], stripped.iat[i])
+        return np.column_stack([firm, key])
 
     def piece(self, text: str) -> tuple[int, int]:
         """Enterprise of one holder name (-1 if none) and, when none, its unmatched key (else -1)."""
@@ -527,7 +545,7 @@ def _group_records(records: pd.DataFrame, index: _EnterpriseIndex) -> _Groups:
     # Groups without credit codes: split and match every distinct holder cell at once.
     pieces, owner = _split_distinct(holders)
     p_codes, p_uniques = pd.factorize(np.asarray(pieces, dtype=object))
-    matches = np.array([index.piece(p) for p in p_uniques.tolist()], dtype=np.int64).reshape(-1, 2)
+    matches = index.pieces(p_uniques.tolist()).reshape(-1, 2)
     piece_firm, piece_key = matches[p_codes, 0], matches[p_codes, 1]
     group_of_holder = np.full(n_h, -1, dtype=np.int64)
     plain = np.flatnonzero((g_code < 0) & (g_holder >= 0))
