@@ -233,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IpgridError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,96 @@
+"""`ipgrid stats` and `ipgrid coverage` on a hand-worked folder, and rights problems in `validate`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+from fixture_files import three_towns, to_lonlat, write_csv, write_xlsx
+
+from dashboard.cli import main
+
+STATS_KEYS = {"id", "name", "enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents",
+              "utility_models", "designs", "high_value_inventions", "trademarks", "copyrights",
+              "pledge_amount_wan", "area_km2", "population", "high_value_per_10k_pop", "service_coverage_rate"}
+
+
+def run(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("stats")
+    three_towns().to_file(root / "镇街.gpkg")
+    a, b = to_lonlat(500, 500), to_lonlat(3000, 500)
+    write_csv(root / "企业.csv", ["企业名称", "经度", "纬度"],
+              [["南通甲科技有限公司", *a], ["南通乙科技有限责任公司", *b]], "utf-8")
+    # 甲: an invention granted 2022, lapsed 2024-03-01; a utility model granted 2023.
+    # 甲 and 乙 jointly: a design granted 2021. 南通大学 holds one right alone: unmatched.
+    write_xlsx(root / "知识产权.xlsx", ["申请号", "申请(专利权)人", "法律状态", "申请日", "授权公告日", "失效日"], [
+        ["202010123456.7", "南通甲科技有限公司", "失效", "2020-01-02", "2022-05-01", "2024-03-01"],
+        ["202320654321.X", "南通甲科技（有限公司）", "有效", "2023-01-02", "2023-08-01", None],
+        ["202130111111.1", "南通甲科技有限公司；南通乙科技有限公司", "有效", "2021-01-02", "2021-06-01", None],
+        ["202210999999.9", "南通大学", "有效", "2022-01-02", "2023-01-01", None],
+    ])
+    s1 = to_lonlat(500, 1000)
+    write_csv(root / "服务站点.csv", ["站点名称", "站点类型", "经度", "纬度"],
+              [["S1", "基层知识产权工作站", *s1]], "utf-8")
+    (root / "ipgrid.toml").write_text('[district]\nname = "测试区"\n[enterprises]\ncrs = "WGS-84"\n'
+                                      '[service_points]\ncrs = "WGS-84"\n'
+                                      '[service_radius_m]\n"基层知识产权工作站" = 1000\n', encoding="utf-8")
+    return root
+
+
+def test_stats_json_keys_and_values(folder: Path) -> None:
+    code, out = run("stats", str(folder), "--level", "town", "--json")
+    assert code == 0
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert set(rows) == {"甲镇", "乙镇", "丙街道", "区外", "未定位"}
+    assert set(rows["甲镇"]) >= STATS_KEYS
+    # as of the data date: 甲 holds the valid utility model and the joint design; the invention lapsed
+    assert (rows["甲镇"]["invention_patents"], rows["甲镇"]["utility_models"], rows["甲镇"]["designs"]) == (0, 1, 1)
+    assert rows["乙镇"]["designs"] == 1
+    assert rows["丙街道"]["ip_coverage_rate"] is None  # no firms: null, not 0
+    assert rows["甲镇"]["service_coverage_rate"] == 1.0 and rows["乙镇"]["service_coverage_rate"] == 0.0
+
+
+@pytest.mark.parametrize(("year", "expected"), [(2021, (0, 0, 1)), (2022, (1, 0, 1)), (2023, (1, 1, 1)),
+                                                (2024, (0, 1, 1))])
+def test_stats_by_year(folder: Path, year: int, expected: tuple[int, int, int]) -> None:
+    _, out = run("stats", str(folder), "--level", "district", "--year", str(year), "--json")
+    (row,) = json.loads(out)
+    jia_and_yi = (row["invention_patents"], row["utility_models"], row["designs"])
+    # the joint design counts once for each of the two firms
+    assert jia_and_yi == (expected[0], expected[1], 2 * expected[2])
+
+
+def test_stats_csv_and_table(folder: Path) -> None:
+    _, csv_out = run("stats", str(folder), "--level", "town", "--csv")
+    assert csv_out.splitlines()[0].startswith("level,id,name,enterprises,")
+    _, table = run("stats", str(folder), "--level", "town")
+    assert "测试区 · 镇街统计" in table and "知识产权覆盖率" in table and "—" in table
+
+
+def test_validate_reports_unmatched_holders(folder: Path) -> None:
+    code, out = run("validate", str(folder), "--json")
+    report = json.loads(out)
+    unmatched = [p for p in report["problems"] if p["code"] == "unmatched_holder"]
+    assert code == 0 and len(unmatched) == 1
+    assert unmatched[0]["row"] == 5 and "南通大学" in unmatched[0]["message"] and "1 件" in unmatched[0]["message"]
+
+
+def test_coverage_json_and_suggestion(folder: Path) -> None:
+    code, out = run("coverage", str(folder), "--suggest", "1", "--json")
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["district"]["located"] == 2 and doc["district"]["covered"] == 1
+    assert [u["name"] for u in doc["uncovered"]] == ["南通乙科技有限责任公司"]
+    (site,) = doc["suggestions"]
+    assert site["gain"] == 1 and site["town"] in {"甲镇", "乙镇"}
