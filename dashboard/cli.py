@@ -19,7 +19,7 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from dashboard.engine import LEVELS, Engine
+from dashboard.engine import DEFAULT_GRID_CELL_M, LEVELS, Engine
 from dashboard.engine.metrics import METRICS
 from loaders import DataBundle, IpgridError, ProblemLog, load_folder
 from loaders.problems import PROBLEM_LABELS, SEVERITY_LABELS
@@ -150,7 +150,8 @@ def print_area_table(table: pd.DataFrame, title: str) -> None:
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
-    engine = Engine(load_folder(Path(args.path)), year=args.year)
+    engine = Engine(load_folder(Path(args.path)), year=args.year, grid_cell_m=args.cell_m,
+                    grid_shape=args.shape, grid_over=args.over)
     table = engine.stats(args.level)
     if args.json:
         json.dump(records_for_json(table), sys.stdout, ensure_ascii=False, indent=1)
@@ -211,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="数据文件夹")
     p.add_argument("--level", choices=sorted(LEVELS), default="town", help="统计层级（默认 town）")
     p.add_argument("--year", type=int, help="按该年末有效的权利统计（需要知识产权明细及日期）")
+    p.add_argument("--cell-m", type=float, default=DEFAULT_GRID_CELL_M,
+                   help="没有正式网格时生成网格的边长（米，默认 1000）")
+    p.add_argument("--shape", choices=["square", "hex"], default="square", help="生成网格的形状（默认 square）")
+    p.add_argument("--over", choices=["parks", "towns"], default="parks", help="在园区还是镇街上生成网格（默认 parks）")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="以 JSON 输出")
     fmt.add_argument("--csv", action="store_true", help="以 CSV 输出")

@@ -41,13 +41,19 @@ class Engine:
     year
         Count rights valid at the end of this year (needs an ip_records
         layer with dates); ``None`` counts as of the data date.
-    grid_cell_m, grid_shape
-        Size (metres) and shape of generated grid cells, used only when the
-        folder has no official grid layer.
+    grid_cell_m, grid_shape, grid_over
+        Size (metres), shape (``square``/``hex``) and cover (``parks``/``towns``)
+        of generated grid cells, used only when the folder has no official
+        grid layer; parks fall back to towns when the folder has no parks.
     """
 
     def __init__(self, bundle: DataBundle, *, year: int | None = None,
-                 grid_cell_m: float = DEFAULT_GRID_CELL_M, grid_shape: str = "square") -> None:
+                 grid_cell_m: float = DEFAULT_GRID_CELL_M, grid_shape: str = "square",
+                 grid_over: str = "parks") -> None:
+        if grid_over not in ("parks", "towns"):
+            msg = f"grid_over 应为 parks 或 towns，而不是 {grid_over!r}"
+            raise ValueError(msg)
+        self.grid_over = grid_over
         self.bundle = bundle
         self.year = year
         self.grid_cell_m = float(grid_cell_m)
@@ -112,7 +118,7 @@ class Engine:
     @cached_property
     def cells(self) -> gpd.GeoDataFrame:
         """Grid cells: the official grid layer, or cells generated over parks (else towns)."""
-        cover = self.parks if self.parks is not None else self.towns
+        cover = self.parks if self.parks is not None and self.grid_over == "parks" else self.towns
         return grid_mod.official_or_generated(
             self._layer("grids"), cover, self.grid_cell_m, self.grid_shape, self.metric_crs
         )

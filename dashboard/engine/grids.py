@@ -9,7 +9,8 @@ it is, never on the area it was generated over or on row order:
 * hexes: pointy-topped (two vertical edges, rows of hexes along x);
   ``cell_m`` is the distance between opposite edges (the width across flats),
   the side is ``cell_m / √3``; the id is ``H{cell_m}-{q}-{r}`` in axial
-  coordinates, the centre of ``(q, r)`` being ``(cell_m·(q + r/2), cell_m·√3/2·r)``.
+  coordinates, the centre of ``(q, r)`` being ``(cell_m·(q + r/2), cell_m·√3/2·r)``;
+  a negative coordinate is written ``m`` + its size (``H1000-m729-2048``).
 
 The same grid bins points by arithmetic (:func:`cell_index`,
 :class:`RegularGrid`): integer codes that feed ``np.bincount`` directly, and
@@ -156,11 +157,20 @@ def cell_index(x: np.ndarray, y: np.ndarray, cell_m: float,
 
 
 def format_ids(a: np.ndarray, b: np.ndarray, cell_m: float, shape: GridShape = "square") -> np.ndarray:
-    """Grid ids (``S1000-3-7``, ``H500-2--4``) of integer cell coordinates from :func:`cell_index`."""
+    """Grid ids (``S1000-3-7``, ``H500-2-m4``) of integer cell coordinates from :func:`cell_index`.
+
+    A negative coordinate is written with ``m`` (``-4`` → ``m4``), so an id never
+    holds a double hyphen that reads like a typo.
+    """
     _check_shape(shape)
     prefix = ("S" if shape == "square" else "H") + _size_label(_check_cell(cell_m))
-    return np.array([f"{prefix}-{i}-{j}" for i, j in zip(np.asarray(a).tolist(), np.asarray(b).tolist(),
-                                                          strict=True)], dtype=object)
+
+    def part(v: int) -> str:
+        return f"m{-v}" if v < 0 else str(v)
+
+    return np.array([f"{prefix}-{part(i)}-{part(j)}" for i, j in zip(np.asarray(a).tolist(),
+                                                                      np.asarray(b).tolist(), strict=True)],
+                    dtype=object)
 
 
 def cell_ids(x: np.ndarray, y: np.ndarray, cell_m: float, shape: GridShape = "square") -> np.ndarray:
