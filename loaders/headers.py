@@ -67,7 +67,8 @@ def map_headers(
     for spec in schema.fields:
         if spec.name in result.columns:
             continue
-        aliases = [normalize_header(a) for a in (spec.name, *spec.aliases)]
+        # Chinese aliases first: a KML's empty "Name" column must not beat its "名称".
+        aliases = [normalize_header(a) for a in (*spec.aliases, spec.name)]
         match = _match(aliases, normalized, used, with_unit=False)
         if match is None:
             match = _match(aliases, normalized, used, with_unit=True)

@@ -74,7 +74,9 @@ def read_vector(path: Path, *, encoding: str | None = None) -> RawVector:
         msg = f"{path.name}：文件中没有任何要素"
         raise EmptyFileError(msg)
     crs = None
-    if gdf.crs is not None:
+    if gdf.crs is None and path.suffix.lower() in (".kml", ".kmz"):
+        crs = "EPSG:4326"  # KML coordinates are WGS-84 by definition (OGC KML 2.2)
+    elif gdf.crs is not None:
         epsg = gdf.crs.to_epsg(min_confidence=70)
         crs = f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt()
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))

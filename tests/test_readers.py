@@ -190,3 +190,28 @@ def test_towns_as_a_table_is_refused(tmp_path: Path) -> None:
 
 def test_town_schema_requires_only_name() -> None:
     assert TOWNS.required_fields == ["name"]
+
+
+def test_kml_towns(tmp_path: Path) -> None:
+    three_towns().to_crs(4326).to_file(tmp_path / "镇街.kml", driver="KML")
+    lon, lat = to_lonlat(500, 500)
+    write_csv(tmp_path / "企业.csv", ["企业名称", "经度", "纬度"], [["A", lon, lat]], "utf-8")
+    bundle = load_folder(tmp_path)
+    assert bundle.frame("towns")["name"].tolist() == ["甲镇", "乙镇", "丙街道"]
+    assert bundle.layers["towns"].crs.startswith("EPSG:4326")
+
+
+def test_bd09_table_declared_in_toml(tmp_path: Path) -> None:
+    from loaders.crs import wgs84_to_bd09
+
+    three_towns().to_file(tmp_path / "镇街.gpkg")
+    lon, lat = to_lonlat(1500, 700)
+    bd_lon, bd_lat = wgs84_to_bd09(np.array([lon]), np.array([lat]))
+    write_csv(tmp_path / "企业.csv", ["企业名称", "经度", "纬度"], [["A", float(bd_lon[0]), float(bd_lat[0])]], "gbk")
+    (tmp_path / "ipgrid.toml").write_text('[enterprises]\ncrs = "百度"\n', encoding="utf-8")
+    bundle = load_folder(tmp_path)
+    assert bundle.layers["enterprises"].crs == "BD-09"
+    got = gpd.GeoSeries(bundle.frame("enterprises").geometry.values, crs=4326).to_crs(METRIC).iloc[0]
+    want = gpd.GeoSeries.from_xy([lon], [lat], crs=4326).to_crs(METRIC).iloc[0]
+    assert got.distance(want) < 0.5
+    assert not [p for p in bundle.problems if p.layer == "enterprises"]
