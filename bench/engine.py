@@ -33,6 +33,9 @@ import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import timed  # noqa: E402
 
 from dashboard.engine import Engine  # noqa: E402
 from dashboard.engine.grids import generate_grid  # noqa: E402
@@ -199,15 +202,6 @@ def plain_way(bundle: DataBundle) -> dict[str, pd.DataFrame]:
     out["district"] = district
     out["nearest"] = near
     return out
-
-
-def timed(fn, repeat: int) -> list[float]:  # noqa: ANN001
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def check_agreement(bundle: DataBundle) -> str:

@@ -29,6 +29,9 @@ from shapely.geometry import box
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import timed  # noqa: E402
 
 from loaders import load_folder  # noqa: E402
 from loaders.uscc import check_digit  # noqa: E402
@@ -87,16 +90,6 @@ def make_folder(rows: int, seed: int) -> Path:
         ])
     wb.save(book)
     return folder
-
-
-def timed(fn, repeat: int) -> list[float]:  # noqa: ANN001
-    """Wall-clock seconds of ``repeat`` calls."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:
