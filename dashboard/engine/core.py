@@ -31,6 +31,12 @@ DEFAULT_GRID_CELL_M = 1000.0
 """Size of generated grid cells when the folder has no official grid."""
 
 
+def _area_ids(areas: pd.DataFrame) -> list[str]:
+    """Id of each town/park: its code, else its name (a missing code is NaN, not an empty string)."""
+    return [str(c).strip() if pd.notna(c) and str(c).strip() else str(nm)
+            for c, nm in zip(areas["code"], areas["name"], strict=True)]
+
+
 class Engine:
     """Figures of one loaded data folder, for one year.
 
@@ -262,7 +268,7 @@ class Engine:
             return self._district_table()
         if level == "town":
             towns = self.towns
-            ids = [str(c) if c else str(nm) for c, nm in zip(towns["code"], towns["name"], strict=True)]
+            ids = _area_ids(towns)
             extra = [("outside", OUTSIDE_AREA, pl.OUTSIDE), ("unlocated", UNLOCATED_AREA, pl.UNLOCATED)]
             pop = towns["population"].to_numpy(dtype="float64", na_value=np.nan)
             return self._area_table("town", self.placement.town, towns, ids, list(towns["name"]), pop, extra)
@@ -285,7 +291,7 @@ class Engine:
         values = {k: v[pairs_firm] for k, v in self._values.items()}
         n = len(parks)
         sums = m.sum_by_code(pairs_park, n, values)
-        ids = [str(c) if c else str(nm) for c, nm in zip(parks["code"], parks["name"], strict=True)]
+        ids = _area_ids(parks)
         table = pd.concat([pd.DataFrame({"level": "park", "id": ids, "name": list(parks["name"])}), sums], axis=1)
         table["area_km2"] = self._areas_km2(parks.geometry)
         table["population"] = parks["population"].to_numpy(dtype="float64", na_value=np.nan)
