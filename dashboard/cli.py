@@ -198,9 +198,83 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_output(out: Path) -> None:
+    """Fail before any work when the output cannot be written where asked."""
+    from dashboard.exports import ExportError
+
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        msg = f"无法写入输出文件 {out}：文件夹 {folder} 不存在"
+        raise ExportError(msg)
+    if out.is_dir():
+        msg = f"无法写入输出文件 {out}：这是一个文件夹"
+        raise ExportError(msg)
+
+
+def _write_output(out: Path, data: bytes) -> None:
+    from dashboard.exports import ExportError
+
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        msg = f"无法写入输出文件 {out}：{exc.strerror or exc}"
+        raise ExportError(msg) from None
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from dashboard.exports import FORMATS, PAGE_SIZES, ExportError, export_map, format_for_path
+
+    out = Path(args.out)
+    fmt = args.format or format_for_path(out.name)
+    if args.format and out.suffix and out.suffix.lower() != FORMATS[fmt].suffix:
+        msg = f"输出文件「{out.name}」的扩展名与格式 {fmt} 不符：请用 {FORMATS[fmt].suffix} 结尾"
+        raise ExportError(msg)
+    _check_output(out)
+    engine = Engine(load_folder(Path(args.path)), year=args.year)
+    data = export_map(engine, args.level, args.area, args.metric, fmt, args.size, args.scheme, args.k)
+    _write_output(out, data)
+    size = "" if fmt == "html" else f"，{PAGE_SIZES[args.size].label}"
+    print(f"已导出 {out}（{FORMATS[fmt].label}{size}，{len(data) / 1024:,.0f} KB）")
+    return EXIT_OK
+
+
+def _cmd_atlas(args: argparse.Namespace) -> int:
+    import io
+
+    from dashboard.exports import write_atlas
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        from dashboard.exports import ExportError
+
+        msg = f"图集是 PDF 文件：输出文件「{out.name}」请用 .pdf 结尾"
+        raise ExportError(msg)
+    _check_output(out)
+    engine = Engine(load_folder(Path(args.path)), year=args.year)
+    buffer = io.BytesIO()
+    info = write_atlas(engine, args.level, buffer, args.metric, args.scheme, args.k)
+    _write_output(out, buffer.getvalue())
+    parts = [f"封面 {info.count('cover')}", f"汇总表 {info.count('summary')}",
+             f"{LEVELS[args.level]} {info.count('area')}"]
+    if info.count("visit"):
+        parts.append(f"专员走访清单 {info.count('visit')} 人（{info.count('visit') + info.count('visit-table')} 页）")
+    print(f"已导出图集 {out}：共 {len(info.pages)} 页（{'，'.join(parts)}）")
+    return EXIT_OK
+
+
+def _add_theme_options(p: argparse.ArgumentParser) -> None:
+    from dashboard.exports.options import DEFAULT_METRIC, MAPPABLE_METRICS
+
+    p.add_argument("--metric", choices=MAPPABLE_METRICS, default=DEFAULT_METRIC, metavar="M",
+                   help=f"专题指标（默认 {DEFAULT_METRIC}）：{', '.join(MAPPABLE_METRICS)}")
+    p.add_argument("--scheme", help="分级方法：natural_breaks、quantiles 或 equal_interval（默认与应用一致）")
+    p.add_argument("--k", type=int, help="分级数 1–7（默认与应用一致）")
+    p.add_argument("--year", type=int, help="按该年末有效的权利统计（需要知识产权明细及日期）")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="ipgrid", description="知识产权网格地图：数据检查与统计")
+    parser = argparse.ArgumentParser(prog="ipgrid", description="知识产权网格地图：数据检查、统计与地图导出")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="检查数据文件夹，列出每个图层的行数、坐标系和问题")
     p.add_argument("path", help="数据文件夹")
@@ -226,6 +300,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suggest", type=int, default=0, metavar="K", help="建议新增 K 个站点")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(func=_cmd_coverage)
+
+    from dashboard.exports.options import ATLAS_LEVELS, FORMAT_KEYS
+    from dashboard.exports.pages import DEFAULT_SIZE, PAGE_SIZES
+
+    p = sub.add_parser("export", help="导出专题地图：PNG（300 dpi）、PDF（矢量）、SVG 或离线 HTML")
+    p.add_argument("path", help="数据文件夹")
+    p.add_argument("--level", choices=list(LEVELS), default="town", help="地图层级（默认 town）")
+    p.add_argument("--area", metavar="NAME", help="只画某个镇街、园区或网格（名称或网格编号）及其范围")
+    p.add_argument("--format", choices=FORMAT_KEYS, help="导出格式（默认按 --out 的扩展名）")
+    p.add_argument("--size", choices=list(PAGE_SIZES), default=DEFAULT_SIZE,
+                   help=f"纸张：a4（纵向）、a4-landscape（横向）、16x9（幻灯片）；默认 {DEFAULT_SIZE}")
+    p.add_argument("--out", required=True, metavar="FILE", help="输出文件")
+    _add_theme_options(p)
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("atlas", help="导出地图集 PDF：封面、汇总表、每个区域一页；网格层级另附专员走访清单")
+    p.add_argument("path", help="数据文件夹")
+    p.add_argument("--level", choices=ATLAS_LEVELS, default="town", help="图集层级（默认 town）")
+    p.add_argument("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件")
+    _add_theme_options(p)
+    p.set_defaults(func=_cmd_atlas)
     return parser
 
 
