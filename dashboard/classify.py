@@ -52,7 +52,9 @@ class Classes:
         return len(self.bins)
 
     def bounds(self) -> list[tuple[float, float]]:
-        """(lower, upper) of each class."""
+        """(lower, upper) of each class (none when every value was null)."""
+        if not self.bins:
+            return []
         if self.exact:
             return [(b, b) for b in self.bins]
         lows = [self.lower, *self.bins[:-1]]

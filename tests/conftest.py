@@ -44,7 +44,10 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT_S = 90.0
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
-"""A town name that runs script if any view puts it into HTML unescaped."""
+"""A town and enterprise name that runs script if any view puts it into HTML unescaped."""
+
+FORMULA_NAME = '=HYPERLINK("http://example.invalid","点我")公司'
+"""An enterprise name Excel would run as a formula if a download wrote it as one."""
 
 
 # --------------------------------------------------------------------------- data folders
@@ -57,7 +60,7 @@ def _square(west: float, south: float, size: float = 0.08) -> dict:
 
 
 def write_xss_folder(folder: Path) -> Path:
-    """Write a minimal data folder whose first town is named :data:`XSS_NAME`.
+    """Write a minimal data folder whose first town and one enterprise are named :data:`XSS_NAME`.
 
     ``镇街.geojson`` (名称, 区划代码, 常住人口, polygons in EPSG:4326) and
     ``企业.csv`` (企业名称, 经度, 纬度), the two layers a folder needs.
@@ -77,7 +80,8 @@ def write_xss_folder(folder: Path) -> Path:
     }
     (folder / "镇街.geojson").write_text(json.dumps(towns, ensure_ascii=False), encoding="utf-8")
     (folder / "企业.csv").write_text(
-        "企业名称,经度,纬度\n甲企业,120.95,32.04\n乙企业,121.02,32.03\n", encoding="utf-8"
+        "企业名称,经度,纬度,有效发明专利\n甲企业,120.95,32.04,1\n乙企业,121.02,32.03,0\n"
+        f'"{XSS_NAME}",120.93,32.02,2\n', encoding="utf-8"
     )
     return folder
 
@@ -92,6 +96,83 @@ def xss_name() -> str:
 def xss_folder(tmp_path: Path) -> Path:
     """A data folder with a town named ``<img src=x onerror=alert(1)>``."""
     return write_xss_folder(tmp_path / "xss")
+
+
+@pytest.fixture(scope="session")
+def xss_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`write_xss_folder` once per session (one app server for the browser tests)."""
+    return write_xss_folder(tmp_path_factory.mktemp("xss-session") / "xss")
+
+
+def write_faulty_app_folder(folder: Path) -> Path:
+    """A small district with every layer and planted faults, for the app's pages.
+
+    Three towns (甲镇, 乙镇, 丙街道; see ``fixture_files.three_towns``), two
+    parks without codes, four grid cells (张三 has G1 and G2, 李四 has G3,
+    G4 has nobody), ten enterprise rows of which one has no name (an error),
+    one an unreadable number (a warning), one no coordinates, one the name
+    :data:`XSS_NAME` and one a formula (:data:`FORMULA_NAME`); two service
+    points, one GI over 甲镇 and 乙镇 with its users, indicators with 2025 targets.
+    """
+    import geopandas as gpd
+    from fixture_files import METRIC, square, three_towns, to_lonlat, write_csv, write_xlsx
+
+    folder.mkdir(parents=True, exist_ok=True)
+    towns = three_towns()
+    towns.to_file(folder / "镇街.gpkg")
+    gpd.GeoDataFrame({"园区名称": ["A园", "B园"], "级别": ["省级", "镇级"]},
+                     geometry=[square(1500, 0, 2500, 1000), square(2400, 0, 3000, 600)],
+                     crs=METRIC).to_file(folder / "园区.gpkg")
+    gpd.GeoDataFrame(
+        {"网格编号": ["G1", "G2", "G3", "G4"], "网格名称": ["甲一格", "乙一格", "丙西格", "丙东格"],
+         "所属镇街": ["甲镇", "乙镇", "丙街道", "丙街道"],
+         "网格专员": ["张三", "张三", "李四", None], "联系电话": ["13800000001", "13800000001", "13800000002", None]},
+        geometry=[square(0, 0, 2000, 2000), square(2000, 0, 4000, 2000), square(0, 2000, 2000, 4000),
+                  square(2000, 2000, 4000, 4000)], crs=METRIC).to_file(folder / "网格.gpkg")
+    header = ["企业名称", "统一社会信用代码", "经度", "纬度", "主导产业", "企业类别", "有效发明专利", "实用新型",
+              "有效注册商标", "质押融资金额（万元）", "地址"]
+    firms = [
+        ("甲纺织公司", 500, 500, "高端纺织", "成长型知识产权强企", 2, 0, 0, None),
+        ("甲装备公司", 1500, 1500, "智能装备", None, 0, 0, 0, None),
+        (XSS_NAME, 800, 300, "高端纺织", None, 0, 1, 0, None),
+        ("乙汽车公司", 3000, 500, "汽车及零部件", "引领型知识产权强企", 4, 0, 1, 100),
+        ("乙空白公司", 3500, 1500, "智能装备", None, 0, 0, 0, None),
+        ("丙商标公司", 1000, 3000, "其他", None, 0, 0, 2, None),
+        (None, 1200, 3100, "其他", None, 1, 0, 0, None),  # row 8: no name, rejected
+        ("丙若干公司", 3000, 3000, "其他", None, "若干", 0, 0, None),  # row 9: a number that is not one
+        ("无坐标公司", None, None, "其他", None, 1, 0, 0, None),  # row 10: not on the map
+        (FORMULA_NAME, 600, 1800, "其他", None, 0, 0, 0, None),
+    ]
+    rows = []
+    for name, x, y, industry, tier, inv, um, tm, pledge in firms:
+        lon, lat = to_lonlat(x, y) if x is not None else (None, None)
+        rows.append([name, None, lon, lat, industry, tier, inv, um, tm, pledge, f"{name or ''}地址"])
+    write_csv(folder / "企业.csv", header, rows, "utf-8-sig")  # CSV: the formula name stays text
+    s1, s2 = to_lonlat(500, 1000), to_lonlat(3000, 3500)
+    write_csv(folder / "服务站点.csv", ["站点名称", "站点类型", "经度", "纬度", "地址"],
+              [["甲镇工作站", "基层知识产权工作站", *s1, "甲镇大街1号"],
+               ["丙街道网点", "信息公共服务网点", *s2, "丙街道2号"]], "utf-8-sig")
+    write_xlsx(folder / "地理标志.xlsx", ["产品名称", "保护类型", "保护范围", "授权使用企业"],
+               [["甲乙大米", "地理标志产品", "甲镇、乙镇", "甲纺织公司、乙汽车公司、外地米业公司"]])
+    write_csv(folder / "指标.csv", ["年份", "指标", "数值", "单位", "类型"], [
+        [2023, "每万人口高价值发明专利拥有量", 10.0, "件", "实际"],
+        [2024, "每万人口高价值发明专利拥有量", 12.0, "件", "实际"],
+        [2025, "每万人口高价值发明专利拥有量", 18, "件", "目标"],
+        [2023, "知识产权质押融资金额", 15, "亿元", "实际"],
+        [2024, "知识产权质押融资金额", 21, "亿元", "实际"],
+        [2025, "知识产权质押融资金额", 20, "亿元", "目标"],
+    ], encoding="utf-8-sig")
+    (folder / "ipgrid.toml").write_text(
+        '[district]\nname = "测试区"\ndata_date = "2025-12-31"\nsource = "测试"\n'
+        '[service_radius_m]\n"基层知识产权工作站" = 1000\n"信息公共服务网点" = 600\n'
+        '[enterprises]\ncrs = "WGS-84"\n[service_points]\ncrs = "WGS-84"\n', encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def faulty_app_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`write_faulty_app_folder`, written once per session (do not change it)."""
+    return write_faulty_app_folder(tmp_path_factory.mktemp("faulty-app") / "测试区")
 
 
 @pytest.fixture(scope="session")

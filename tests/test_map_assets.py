@@ -256,3 +256,182 @@ def test_demo_label_is_text_not_html() -> None:
     assert "textContent" in html
     assert XSS_NAME not in html
     assert DEMO_LABEL not in html  # only the custom text here
+
+
+# --------------------------------------------------------------------------- compact, text-safe layers
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from dashboard.app_data import CachedEngine  # noqa: E402
+from dashboard.engine import Engine  # noqa: E402
+from dashboard.maps.basemaps import Basemap, BasemapError, add_basemap  # noqa: E402
+from dashboard.maps.layers import AreaLayer, CircleLayer, FlyTo, Legend, PointLayer, script_json  # noqa: E402
+from dashboard.maps.shapes import Shift, encode_polygons, simplify_areas  # noqa: E402
+from dashboard.maps.views import LAYERS, add_firms, level_map  # noqa: E402
+from geodata import DEMO_DIR  # noqa: E402
+from loaders import load_folder  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def demo() -> CachedEngine:
+    return CachedEngine(Engine(load_folder(DEMO_DIR)))
+
+
+def decode(text: str, decimals: int) -> list[list[np.ndarray]]:
+    """Python twin of AreaLayer's decoder: polygons → rings → (lon, lat) arrays."""
+    out = []
+    for poly in json.loads(text):
+        rings = []
+        for ring in poly:
+            xy = np.cumsum(np.asarray(ring, dtype=float).reshape(-1, 2), axis=0) / 10**decimals
+            rings.append(xy)
+        out.append(rings)
+    return out
+
+
+def test_script_json_cannot_end_the_script() -> None:
+    text = script_json({"name": "</script><img src=x onerror=alert(1)>", "amp": "a&b", "ls": "\u2028"})
+    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
+    assert json.loads(text)["name"] == "</script><img src=x onerror=alert(1)>"
+    assert script_json({"x": np.float64("nan"), "y": np.int64(3)}) == '{"x":null,"y":3}'
+
+
+def test_encode_polygons_round_trips_with_holes_and_parts() -> None:
+    outer = shapely.box(120.0, 32.0, 120.01, 32.01)
+    holed = outer.difference(shapely.box(120.002, 32.002, 120.004, 32.004))
+    multi = shapely.MultiPolygon([shapely.box(121.0, 31.9, 121.001, 31.901), outer])
+    codes = encode_polygons(np.array([holed, multi, None, shapely.Polygon()], dtype=object), 5)
+    assert codes[2] == "[]" and codes[3] == "[]"
+    first = decode(codes[0], 5)
+    assert len(first) == 1 and len(first[0]) == 2  # one polygon with one hole
+    assert shapely.Polygon(first[0][0], [first[0][1]]).equals_exact(holed.normalize(), 1e-5) or \
+        shapely.Polygon(first[0][0], [first[0][1]]).symmetric_difference(holed).area < 1e-12
+    assert len(decode(codes[1], 5)) == 2
+
+
+def test_simplified_towns_still_tile(demo: CachedEngine) -> None:
+    towns = demo.choropleth("town")
+    simple = simplify_areas(towns, demo.metric_crs)
+    assert sum(shapely.get_num_coordinates(simple)) < sum(shapely.get_num_coordinates(towns.geometry.values))
+    metric = gpd.GeoSeries(simple, crs=4326).to_crs(demo.metric_crs)
+    original = towns.to_crs(demo.metric_crs).geometry
+    assert abs(metric.area.sum() - original.area.sum()) / original.area.sum() < 1e-3
+    assert shapely.union_all(metric.values).area == pytest.approx(metric.area.sum(), rel=1e-3)  # no overlaps
+
+
+def test_area_and_point_layers_keep_names_as_text() -> None:
+    fmap = make_map()
+    codes = encode_polygons(np.array([shapely.box(120.8, 32.0, 120.9, 32.1)]), 5)
+    AreaLayer(codes, [{"id": XSS_NAME, "t": [XSS_NAME, "1 家"]}], decimals=5, kind="town",
+              style={"color": "#123456"}, labels=["名称", "企业数"]).add_to(fmap)
+    PointLayer([32.05], [120.85], palette=["#2166ac"], labels=["企业", "产业"], values=[[XSS_NAME, "<b>"]],
+               ids=[XSS_NAME]).add_to(fmap)
+    FlyTo(32.05, 120.85, XSS_NAME).add_to(fmap)
+    Legend(XSS_NAME, [("#2166ac", XSS_NAME)]).add_to(fmap)
+    html = map_html(fmap)
+    assert "<img" not in html and "<b>" not in html
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html
+    assert "textContent" in html
+    # none of these layers ever hands data to innerHTML
+    scripts = html[html.index("ipgridTip"):]
+    assert "innerHTML" not in scripts
+    assert external_urls(html) == []
+
+
+@pytest.mark.parametrize("bad", ["red", "#12345", "#1234567", "url(x)"])
+def test_layer_colours_are_checked(bad: str) -> None:
+    with pytest.raises(ValueError, match="colour should be"):
+        Legend("图例", [(bad, "x")])
+    with pytest.raises(ValueError, match="colour should be"):
+        CircleLayer([32.0], [120.0], [100.0], [bad])
+
+
+def test_area_layer_refuses_unencoded_shapes() -> None:
+    with pytest.raises(ValueError, match="encode_polygons"):
+        AreaLayer(['[[[1,2]]]}];alert(1);//'], decimals=5, kind="town", style={})
+
+
+def test_level_map_is_offline_labelled_and_small(demo: CachedEngine) -> None:
+    html = map_html(level_map(demo, "town", "ip_coverage_rate", "quantiles", 5, tuple(LAYERS), demo=True))
+    assert external_urls(html) == []
+    assert re.findall(r"https?://\S+", html) == []
+    assert json.dumps(DEMO_LABEL)[1:-1] in html  # the label on the map itself (\\u escapes in the script)
+    assert "知识产权覆盖率" in html and "分级：分位数，5 级" in html
+    assert len(html.encode()) < 1_000_000  # 3,000 firms, 62 cells, every layer
+    for name in ("choropleth-town", "outline-park", "outline-grid", "gi"):
+        assert f"ipgrid-{name}" in html
+
+
+def test_level_map_classes_use_the_shared_classifier(demo: CachedEngine) -> None:
+    from dashboard.classify import classify, legend_labels
+    from dashboard.theme import ramp
+
+    values = demo.choropleth("town")["enterprises"].to_numpy(dtype=float)
+    classes = classify(values, "equal_interval", 4)
+    html = map_html(level_map(demo, "town", "enterprises", "equal_interval", 4, ()))
+    for color, label in zip(ramp(classes.k), legend_labels(classes, "家"), strict=True):
+        assert f'["{color}","{label}","square"]' in html
+
+
+def test_many_firms_become_bubbles(demo: CachedEngine) -> None:
+    firms = demo.firm_table()
+    fmap = make_map()
+    layer = add_firms(fmap, firms, limit=100)
+    assert layer.layer_name == "firm-bins" and layer.count < len(firms)
+    layer = add_firms(make_map(), firms, limit=10_000, src=demo)
+    assert layer.layer_name == "firms" and layer.count == int(firms["lon"].notna().sum())
+
+
+def test_user_basemap_is_the_only_external_url_allowed() -> None:
+    fmap = make_map()
+    shift = add_basemap(fmap, Basemap("custom", url="http://10.0.0.8/tiles/{z}/{x}/{y}.png", system="GCJ-02"))
+    assert shift.active
+    html = map_html(fmap)
+    assert "http://10.0.0.8/tiles/{z}/{x}/{y}.png" in html
+    fmap = make_map()
+    assert not add_basemap(fmap, Basemap("tianditu", key="0123456789abcdef")).active
+    assert "tianditu.gov.cn/vec_w" in map_html(fmap)
+    with pytest.raises(ExternalAssetError, match="tiles=None"):
+        localize(folium.Map(tiles="OpenStreetMap"))
+
+
+@pytest.mark.parametrize(("basemap", "match"), [
+    (Basemap("tianditu", key=""), "天地图需要密钥"),
+    (Basemap("custom", url="javascript:alert(1)//{z}/{x}/{y}"), "自定义瓦片地址"),
+    (Basemap("custom", url="http://x/{z}/{x}.png"), "自定义瓦片地址"),
+    (Basemap("osm"), "底图类型"),
+])
+def test_bad_basemaps_are_refused(basemap: Basemap, match: str) -> None:
+    with pytest.raises(BasemapError, match=match):
+        basemap.check()
+
+
+def test_gcj02_basemap_shifts_vector_layers() -> None:
+    from loaders.crs import wgs84_to_gcj02
+
+    lon, lat = Shift("GCJ-02").lonlat(np.array([120.95]), np.array([32.05]))
+    expected = wgs84_to_gcj02(np.array([120.95]), np.array([32.05]))
+    assert (lon[0], lat[0]) == (expected[0][0], expected[1][0])
+    moved = Shift("GCJ-02").geoms(np.array([shapely.box(120.9, 32.0, 121.0, 32.1)]))
+    dx = shapely.get_coordinates(moved)[0] - np.array([121.0, 32.0])
+    assert 0.001 < abs(dx[0]) < 0.01  # a few hundred metres, as Amap tiles are
+    assert Shift().geoms(np.array([shapely.box(0, 0, 1, 1)]))[0].equals(shapely.box(0, 0, 1, 1))
+
+
+def test_service_frame_and_firm_tips_are_cached(demo: CachedEngine) -> None:
+    from dashboard.maps.views import firm_tips, service_frame
+
+    assert service_frame(demo) is service_frame(demo)
+    tips = firm_tips(demo)
+    assert len(tips) == len(demo.firm_table())
+    first = tips.iloc[0]
+    assert first[0] == demo.firm_table()["name"].iloc[0]
+    assert isinstance(pd.Series(first).iloc[1], str)
+
+
+def test_a_metric_without_any_value_maps_as_no_data(demo: CachedEngine) -> None:
+    # parks have no population in the demo: their per-resident figure is null everywhere
+    assert demo.choropleth("park")["high_value_per_10k_pop"].isna().all()
+    html = map_html(level_map(demo, "park", "high_value_per_10k_pop", "quantiles", 5, ()))
+    assert '"无数据","square"' in html

@@ -8,6 +8,9 @@ The package root is the API; modules behind it may move.
 - :func:`add_demo_label` — the 示例数据 label on the map.
 - :func:`prepare_assets` — :func:`ensure_vendor_assets` once per app process.
 - :func:`show_map` / :func:`map_html` — put a map on a page / render it.
+- :mod:`dashboard.maps.views` — whole maps from the engine (:func:`level_map`) and one
+  function per layer; :mod:`dashboard.maps.layers` — the compact, text-safe Leaflet
+  elements they use; :mod:`dashboard.maps.basemaps` — basemap choices.
 """
 
 from __future__ import annotations
@@ -22,9 +25,13 @@ from dashboard.maps.assets import (
 from dashboard.maps.labels import DEMO_LABEL, MapLabel, add_demo_label
 from dashboard.maps.render import map_html, prepare_assets, show_map
 from dashboard.maps.towns import TOWN_FIELDS, add_towns, towns_layer
+from dashboard.maps.views import LAYERS, LEVEL_LABELS, MAPPABLE_METRICS, level_map, new_map
 
 __all__ = [
     "DEMO_LABEL",
+    "LAYERS",
+    "LEVEL_LABELS",
+    "MAPPABLE_METRICS",
     "TOWN_FIELDS",
     "ExternalAssetError",
     "MapLabel",
@@ -33,8 +40,10 @@ __all__ = [
     "asset_url",
     "ensure_vendor_assets",
     "localize",
+    "level_map",
     "make_map",
     "map_html",
+    "new_map",
     "prepare_assets",
     "show_map",
     "towns_layer",

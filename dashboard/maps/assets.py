@@ -102,6 +102,11 @@ DROPPED_LINKS: frozenset[str] = frozenset({
 folium's own UI widgets use them; the maps draw ``CircleMarker``)."""
 
 
+USER_BASEMAP = "_ipgrid_user_basemap"
+"""Attribute set on a tile layer the user chose explicitly (Tianditu, an intranet mirror):
+:func:`localize` lets its URL through; every other external URL is refused."""
+
+
 class ExternalAssetError(ValueError):
     """A map element would load a file from the internet."""
 
@@ -273,7 +278,8 @@ def localize(fmap: folium.Map) -> folium.Map:
                 "draw the legend as HTML instead"
             )
             raise ExternalAssetError(msg)
-        if isinstance(element, folium.TileLayer) and _is_external(str(element.tiles)):
+        if (isinstance(element, folium.TileLayer) and _is_external(str(element.tiles))
+                and not getattr(element, USER_BASEMAP, False)):
             msg = (
                 f"tile layer {element.tile_name!r} loads tiles from {element.tiles}; "
                 "serve tiles from the app's static folder or create the map with tiles=None"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import folium
 import streamlit as st
@@ -30,11 +32,15 @@ def prepare_assets(static_dir: str | os.PathLike[str]) -> None:
     ensure_vendor_assets(static_dir)
 
 
-def show_map(fmap: folium.Map, *, key: str, height: int = DEFAULT_HEIGHT) -> None:
+def show_map(fmap: folium.Map, *, key: str, height: int = DEFAULT_HEIGHT,
+             returned_objects: Sequence[str] = (), on_change: Callable[[], None] | None = None) -> Any:
     """Show ``fmap`` full-width on the current page, with no assets from the internet.
 
-    The map does not send interactions back (``returned_objects=[]``), so
-    panning or clicking does not rerun the script.
+    By default the map sends nothing back (``returned_objects=[]``), so
+    panning, zooming or clicking never reruns the script.  A page that reacts
+    to clicks asks only for what it uses, e.g. ``["last_active_drawing"]``
+    (the clicked feature with its ``properties.id``): panning and zooming
+    still cause no rerun.
 
     Parameters
     ----------
@@ -44,14 +50,25 @@ def show_map(fmap: folium.Map, *, key: str, height: int = DEFAULT_HEIGHT) -> Non
         Streamlit widget key; keep it stable so the map is not re-mounted.
     height
         Height in pixels.
+    returned_objects
+        streamlit-folium objects to return.
+    on_change
+        Called (as a widget callback, before the rerun) when a returned object changes;
+        the value is then in ``st.session_state[key]``.
+
+    Returns
+    -------
+    dict or None
+        The returned objects.
     """
     localize(fmap)
-    st_folium(
+    return st_folium(
         fmap,
         key=key,
         height=height,
         use_container_width=True,
-        returned_objects=[],
+        returned_objects=list(returned_objects),
+        on_change=on_change,
     )
 
 

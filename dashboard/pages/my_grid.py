@@ -1,0 +1,130 @@
+"""我的网格: a commissioner's cells, every enterprise in them, the firms without IP (培育对象), gaps.
+
+Laid out in one column so it works on a phone (~400 px): the commissioner,
+four figures, the map, then the lists.  Later the logged-in commissioner
+replaces the picker.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import ui
+from dashboard.app_data import CachedEngine, current_data
+from dashboard.maps import show_map
+from dashboard.maps.shapes import bounds_of
+from dashboard.maps.views import add_firms, add_outline, add_service_points, firm_legend, fit, level_shapes, new_map
+
+PAGE = "my_grid"
+
+FIRM_COLUMNS = ("name", "grid_id", "industry", "has_ip", "invention_patents", "utility_models", "designs",
+                "trademarks", "copyrights", "software_copyrights", "nearest_service", "nearest_service_m",
+                "address", "uscc", "source_row")
+# Columns of the 培育对象 list (firms without IP): where they are and the service point to send them to.
+TARGET_COLUMNS = ("name", "grid_id", "industry", "address", "nearest_service", "nearest_service_m", "uscc",
+                  "source_row")
+CELL_COLUMNS = ("grid_id", "name", "parent", "enterprises", "enterprises_with_ip", "ip_coverage_rate")
+
+
+def commissioners(engine: CachedEngine) -> dict[str, str]:
+    """Commissioner name → phone (first seen), those with cells first, then those without."""
+    def build() -> dict[str, str]:
+        report = engine.commissioners
+        out: dict[str, str] = {}
+        for name, phone in zip(report.assignments["commissioner"], report.assignments["phone"], strict=True):
+            out.setdefault(str(name), "" if pd.isna(phone) else str(phone))
+        idle = report.idle_commissioners
+        for name, phone in zip(idle["name"], idle["phone"], strict=True):
+            out.setdefault(str(name), "" if pd.isna(phone) else str(phone))
+        return out
+
+    return engine.memo(("commissioner-names",), build)
+
+
+def cells_of(engine: CachedEngine, who: str) -> list[str]:
+    """Grid ids assigned to ``who``."""
+    a = engine.commissioners.assignments
+    return a.loc[a["commissioner"].astype(str) == who, "grid_id"].astype(str).drop_duplicates().tolist()
+
+
+def render() -> None:
+    """Draw the page."""
+    data = current_data()
+    engine = data.engine
+    controls = ui.sidebar(PAGE, data, basemap=True)
+    ui.header(data, "我的网格")
+    people = commissioners(engine)
+    report = engine.commissioners
+    if not people:
+        st.info("数据中没有网格专员：请在网格图层填写「网格专员」，或提供专员名单（专员.xlsx）。",
+                icon=":material/info:")
+    else:
+        who = ui.bind(PAGE, "who", next(iter(people)), options=list(people))
+        st.selectbox("网格专员", list(people), key=who.key,
+                     format_func=lambda n: f"{n}（{people[n]}）" if people.get(n) else n)
+        show_commissioner(data, str(who.value), controls)
+
+    unassigned = report.unassigned_cells
+    with st.expander(f"未分配专员的网格（{len(unassigned)} 个）", expanded=not people):
+        if len(unassigned):
+            grid = engine.stats("grid").set_index("id")
+            table = unassigned.copy()
+            table["enterprises"] = grid["enterprises"].reindex(table["grid_id"].astype(str)).to_numpy()
+            ui.show_table(table, key=f"{PAGE}.unassigned", file_name="未分配专员的网格",
+                          meta=ui.meta_rows(data))
+        else:
+            st.caption("每个网格都有专员。")
+    if len(report.idle_commissioners):
+        with st.expander(f"没有网格的专员（{len(report.idle_commissioners)} 人）"):
+            ui.show_table(report.idle_commissioners, key=f"{PAGE}.idle", file_name="没有网格的专员",
+                          meta=ui.meta_rows(data))
+
+
+def show_commissioner(data, who: str, controls: ui.Controls) -> None:  # noqa: ANN001
+    """Figures, map and lists of one commissioner."""
+    engine = data.engine
+    ids = cells_of(engine, who)
+    if not ids:
+        st.info(f"{ui.md_text(who)} 还没有分配网格。", icon=":material/info:")
+        return
+    firm_table = engine.firm_table()
+    firms = firm_table[firm_table["grid_id"].astype(str).isin(set(ids)).to_numpy()]
+    has_ip = firms["has_ip"].fillna(False).to_numpy(dtype=bool)
+    targets = firms[~has_ip]
+    # one line of figures, not four cards: this page is read on a phone
+    st.markdown(f"**{len(ids)}** 个网格　**{len(firms):,}** 家企业　**{int(has_ip.sum()):,}** 家有知识产权　"
+                f":red[**{len(targets):,}** 家培育对象]", help="培育对象：辖区内还没有任何有效专利、商标、著作权的企业")
+    fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
+    add_outline(fmap, engine, "grid", shift=shift, ids=ids, color="#6a51a3", weight=2, fill_opacity=0.08,
+                interactive=True)
+    add_service_points(fmap, engine, shift=shift)
+    if add_firms(fmap, firms, shift=shift, emphasise_without_ip=True, src=engine) is not None:
+        firm_legend(without_ip_label="培育对象（无知识产权）").add_to(fmap)
+    stats = engine.choropleth("grid")
+    pos = np.flatnonzero(stats["id"].astype(str).isin(set(ids)).to_numpy())
+    fit(fmap, bounds_of(level_shapes(engine, "grid", shift)[pos]), padding=6)
+    show_map(fmap, key=f"{PAGE}.map", height=380)
+
+    meta = ui.meta_rows(data, ("网格专员", who), ("网格", "、".join(ids)))
+    tab1, tab2, tab3 = st.tabs([f"培育对象（{len(targets)}）", f"全部企业（{len(firms)}）", f"网格（{len(ids)}）"])
+    with tab1:
+        ui.show_table(targets.sort_values("nearest_service_m"), key=f"{PAGE}.targets", labels=ui.FIRM_LABELS,
+                      columns=TARGET_COLUMNS,
+                      file_name=f"{who}_培育对象走访清单", meta=meta)
+    with tab2:
+        ui.show_table(firms, key=f"{PAGE}.firms", labels=ui.FIRM_LABELS, columns=FIRM_COLUMNS,
+                      file_name=f"{who}_网格企业", meta=meta)
+    with tab3:
+        ui.show_table(stats.iloc[pos].rename(columns={"id": "grid_id"}).merge(
+            engine.cells[["grid_id", "parent"]].astype({"grid_id": str}), on="grid_id", how="left"),
+            key=f"{PAGE}.cells", columns=CELL_COLUMNS, file_name=f"{who}_网格", meta=meta)
+    ui.page_actions(PAGE, data, {"培育对象": lambda: targets[list(TARGET_COLUMNS)],
+                                 "全部企业": lambda: firms[list(FIRM_COLUMNS)]},
+                    file_name=f"{who}_我的网格", meta=[("网格专员", who)],
+                    spec=ui.MapSpec("grid", "enterprises", None))
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,279 @@
+"""Tables on pages and in Excel: Chinese column labels with units, and .xlsx downloads.
+
+Every table a page shows goes through :func:`show_table`: the same frame is
+shown (``st.dataframe``, which draws text, never HTML) and offered as an
+``.xlsx`` built only when the user clicks (a deferred download: building a
+100,000-row workbook takes seconds and must not slow every rerun).
+
+Text that Excel would run as a formula (``=HYPERLINK(…)`` from a data file)
+is written as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import streamlit as st
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from dashboard.engine.metrics import METRICS
+from dashboard.engine.metrics import label as metric_label
+from loaders.problems import PROBLEM_LABELS
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+FIELD_LABELS: dict[str, str] = {
+    "level": "层级", "id": "编号", "name": "名称", "rank": "排名",
+    "uscc": "统一社会信用代码", "address": "地址", "industry": "主导产业", "tier": "企业类别",
+    "town": "镇街", "parks": "园区", "grid_id": "网格编号", "has_ip": "有知识产权",
+    "nearest_service": "最近服务站点", "nearest_service_m": "距最近站点（米）", "covered": "服务覆盖",
+    "lon": "经度", "lat": "纬度", "source_row": "源表行号", "type": "类型", "radius_m": "服务半径（米）",
+    "phone": "联系电话", "commissioner": "网格专员", "parent": "所属园区/镇街", "source": "来源",
+    "category": "保护类型", "towns": "保护范围", "holder": "申请人/注册人", "users": "授权使用企业",
+    "year": "年份", "gain": "新增覆盖企业（家）", "cumulative": "累计新增覆盖（家）",
+    "cumulative_share": "累计覆盖比例", "label": "指标", "unit": "单位", "target_year": "目标年份",
+    "target": "目标值", "latest_year": "最新年份", "latest": "最新值", "progress": "完成进度",
+    "slope_per_year": "年均变化", "projected": "按趋势预计", "on_track": "按趋势可达标",
+    "bottom_up": "企业数据测算值", "kind": "类型", "value": "数值", "definition": "定义",
+    **PROBLEM_LABELS,
+}
+"""Column → Chinese label, for columns that are not metrics."""
+
+FIRM_LABELS: dict[str, str] = {"name": "企业名称", "town": "所在镇街", "parks": "所在园区"}
+"""Headers of firm tables that differ from :data:`FIELD_LABELS` (pass as ``labels``)."""
+
+PERCENT_COLUMNS = frozenset({"cumulative_share", "progress"})
+"""Non-metric columns holding shares (0–1) shown as percentages."""
+
+PERCENT_LABELS = frozenset(
+    {FIELD_LABELS[c] for c in PERCENT_COLUMNS} | {m.label for m in METRICS.values() if m.unit == "%"}
+)
+"""Headers whose values are shares (written with Excel's 0.0% format)."""
+
+AUTO_HEIGHT_ROWS = 10
+"""Tables with at most this many rows take their natural height."""
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def column_label(column: str) -> str:
+    """Chinese header of a column: a metric with its unit, a breakdown (``产业·高端纺织``), or a field."""
+    if column in METRICS:
+        m = METRICS[column]
+        return f"{m.label}（{m.unit}）" if m.unit and m.unit != "%" else m.label
+    if column in FIELD_LABELS:
+        return FIELD_LABELS[column]
+    return metric_label(column)
+
+
+def _is_percent(column: str) -> bool:
+    return column in PERCENT_COLUMNS or (column in METRICS and METRICS[column].unit == "%")
+
+
+def present(frame: pd.DataFrame, columns: Sequence[str] | None = None,
+            labels: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, dict]:
+    """The frame as shown: chosen columns under Chinese headers, and the column formats.
+
+    Parameters
+    ----------
+    frame
+        Canonical columns (metric keys, firm fields …).
+    columns
+        Columns to keep, in order (default: all).
+    labels
+        Headers that replace :func:`column_label`'s (e.g. :data:`FIRM_LABELS`).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        A new frame with Chinese headers (values unchanged: numbers stay numbers).
+    column_config : dict
+        ``st.dataframe`` formats: percentages, decimals per metric, thousands separators.
+    """
+    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    table = frame[cols].copy()
+    config: dict[str, object] = {}
+    headers: dict[str, str] = {}
+    for col in cols:
+        lab = (labels or {}).get(col) or column_label(col)
+        while lab in headers.values():  # keep headers unique
+            lab += "·"
+        headers[col] = lab
+        if _is_percent(col):
+            config[lab] = st.column_config.NumberColumn(lab, format="percent")
+        elif col in METRICS and METRICS[col].kind != "text":
+            d = METRICS[col].decimals
+            config[lab] = st.column_config.NumberColumn(lab, format="localized" if d == 0 else f"%.{d}f")
+        elif col == "nearest_service_m":
+            config[lab] = st.column_config.NumberColumn(lab, format="%.0f")
+    table.columns = [headers[c] for c in cols]
+    return table, config
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _cell_value(value: object) -> object:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    r"""A valid, unique worksheet name (at most 31 characters, none of ``[ ] : * ? / \``)."""
+    base = _SHEET_BAD.sub("_", str(name)).strip() or "表"
+    title, n = base[:31], 2
+    while title in taken:
+        suffix = f"_{n}"
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(title)
+    return title
+
+
+def to_xlsx(sheets: Mapping[str, pd.DataFrame], meta: Sequence[tuple[str, str]] = ()) -> bytes:
+    """An .xlsx workbook: one sheet per frame (headers bold, shares as %), then a 说明 sheet.
+
+    Parameters
+    ----------
+    sheets
+        Sheet name → frame with its final (Chinese) headers, as :func:`present` gives.
+    meta
+        (item, value) rows of the 说明 sheet: district, data date, source, filters, the demo label.
+
+    Returns
+    -------
+    bytes
+        The workbook.
+    """
+    wb = openpyxl.Workbook(write_only=True)
+    taken: set[str] = set()
+    bold = Font(bold=True)
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(sheet_title(name, taken))
+        headers = [str(c) for c in frame.columns]
+        percent = [h.rstrip("·") in PERCENT_LABELS for h in headers]
+        for i, header in enumerate(headers, start=1):
+            width = min(max(8, len(header) * 2 + 2), 40)
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.freeze_panes = "A2"
+        head = []
+        for header in headers:
+            cell = WriteOnlyCell(ws, value=header)
+            cell.font = bold
+            head.append(cell)
+        ws.append(head)
+        for row in frame.itertuples(index=False, name=None):
+            out = []
+            for j, raw in enumerate(row):
+                value = _cell_value(raw)
+                if isinstance(value, str) and value.startswith("="):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.data_type = "s"
+                    out.append(cell)
+                elif percent[j] and isinstance(value, float):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = "0.0%"
+                    out.append(cell)
+                else:
+                    out.append(value)
+            ws.append(out)
+    info = wb.create_sheet(sheet_title("说明", taken))
+    info.column_dimensions["A"].width = 16
+    info.column_dimensions["B"].width = 60
+    for item, value in [*meta, ("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M"))]:
+        cell = WriteOnlyCell(info, value=str(value))
+        cell.data_type = "s"
+        info.append([item, cell])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def safe_file_name(name: str) -> str:
+    """A file name without path separators or characters Windows refuses."""
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", str(name)).strip("_") or "表格"
+
+
+def download_xlsx(label: str, sheets: Callable[[], Mapping[str, pd.DataFrame]], file_name: str, *, key: str,
+                  meta: Sequence[tuple[str, str]] = (), help: str | None = None) -> None:  # noqa: A002
+    """A download button whose workbook is built only when clicked.
+
+    Parameters
+    ----------
+    label
+        Button text.
+    sheets
+        Called on click: sheet name → frame (Chinese headers).
+    file_name
+        Without extension; cleaned by :func:`safe_file_name`.
+    key
+        Widget key.
+    meta
+        Rows of the 说明 sheet.
+    help
+        Tooltip of the button.
+    """
+    st.download_button(label, data=lambda: to_xlsx(sheets(), meta), file_name=f"{safe_file_name(file_name)}.xlsx",
+                       mime=XLSX_MIME, key=key, on_click="ignore", icon=":material/download:", help=help)
+
+
+def show_table(frame: pd.DataFrame, *, key: str, file_name: str, columns: Sequence[str] | None = None,
+               meta: Sequence[tuple[str, str]] = (), height: int | str = "auto", sheet: str | None = None,
+               caption: str | None = None, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Show ``frame`` under Chinese headers with an .xlsx download of exactly what is shown.
+
+    Parameters
+    ----------
+    frame
+        Canonical columns.
+    key
+        Base of the widget keys.
+    file_name
+        Download name without extension.
+    columns
+        Columns shown (and downloaded), in order.
+    meta
+        Rows of the workbook's 说明 sheet.
+    height
+        Table height (pixels or ``"auto"``).
+    sheet
+        Worksheet name (default: ``file_name``).
+    caption
+        Small text under the table.
+    labels
+        Header overrides (:data:`FIRM_LABELS` for tables of enterprises).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as shown.
+    """
+    table, config = present(frame, columns, labels)
+    if isinstance(height, int) and len(table) <= AUTO_HEIGHT_ROWS:
+        height = "auto"  # a short table needs no empty rows below it
+    st.dataframe(table, hide_index=True, column_config=config, height=height, key=f"{key}.table",
+                 width="stretch")
+    note = f"共 {len(table):,} 行" + (f"　{caption}" if caption else "")
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.caption(note)
+    with right:
+        download_xlsx("下载 Excel", lambda: {sheet or file_name: table}, file_name, key=f"{key}.xlsx", meta=meta)
+    return table
