@@ -14,6 +14,7 @@ import streamlit as st
 import loaders
 from dashboard import ui
 from dashboard.app_data import LOAD_ERROR, active_folder, current_data
+from dashboard.bigscreen import run_kiosk
 from dashboard.maps import prepare_assets
 from dashboard.pages import PAGES
 
@@ -21,7 +22,13 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def main() -> None:
-    """Set the page up, load the data (with progress the first time), run the chosen page."""
+    """Set the page up, load the data (with progress the first time), run the chosen page.
+
+    ``?kiosk=1`` shows the big screen instead (the same view as ``kiosk.py``).
+    """
+    if st.query_params.get("kiosk") == "1":
+        run_kiosk(static_dir=STATIC_DIR)
+        return
     st.set_page_config(page_title=ui.APP_TITLE, page_icon="🗺️", layout="wide")
     prepare_assets(STATIC_DIR)
     ui.start_run()

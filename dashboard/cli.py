@@ -19,6 +19,7 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
+from dashboard.bigscreen.cli import add_bigscreen_parser
 from dashboard.engine import DEFAULT_GRID_CELL_M, LEVELS, Engine
 from dashboard.engine.metrics import METRICS
 from loaders import DataBundle, IpgridError, ProblemLog, load_folder
@@ -321,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件")
     _add_theme_options(p)
     p.set_defaults(func=_cmd_atlas)
+
+    add_bigscreen_parser(sub)
     return parser
 
 

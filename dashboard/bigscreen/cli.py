@@ -1,0 +1,134 @@
+"""The ``ipgrid bigscreen`` command: start the kiosk server on a port, for a data folder.
+
+Wire it into the main parser with::
+
+    from dashboard.bigscreen.cli import add_bigscreen_parser
+    add_bigscreen_parser(subparsers)   # sets func=run_bigscreen
+
+It runs ``python -m streamlit run kiosk.py`` from the repository root (so the
+kiosk shares ``static/`` and ``.streamlit/config.toml`` with the app), passing
+the folder and the rotation settings through the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from dashboard.bigscreen.settings import (
+    DEFAULT_INTERVAL_S,
+    DEFAULT_POLL_S,
+    DEFAULT_TOWN_METRIC,
+    ENV,
+    INTERVAL_RANGE_S,
+    POLL_RANGE_S,
+    parse_seconds,
+    rankable_metrics,
+)
+from loaders import DataFolderError
+
+DATA_ENV = "IPGRID_DATA"
+"""Environment variable of the data folder (the same as :data:`dashboard.app_data.DATA_ENV`)."""
+
+DEFAULT_PORT = 8502
+"""Port of the kiosk server (the app's default is 8501, so both can run)."""
+
+DEFAULT_ADDRESS = "127.0.0.1"
+"""Listen on this machine only; ``--address 0.0.0.0`` serves a wall screen on another machine."""
+
+KIOSK_SCRIPT = Path(__file__).resolve().parents[2] / "kiosk.py"
+"""The kiosk entry script, beside ``streamlit_app.py``."""
+
+
+def _seconds(bounds: tuple[float, float], what: str) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            return parse_seconds(value, bounds, what)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def add_bigscreen_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``bigscreen`` subcommand (``func=run_bigscreen``) to ``subparsers``.
+
+    Parameters
+    ----------
+    subparsers
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser.
+    """
+    p = subparsers.add_parser(
+        "bigscreen", help="领导会议大屏：深色、自动轮播、无滚动（1920×1080 / 3840×2160）",
+        description="启动大屏服务，浏览器全屏打开所示地址。任意键或点击暂停/继续，方向键切换画面。",
+    )
+    p.add_argument("path", nargs="?", help="数据文件夹（默认 $IPGRID_DATA，未设置时为示例数据）")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口（默认 {DEFAULT_PORT}）")
+    p.add_argument("--address", default=DEFAULT_ADDRESS,
+                   help=f"监听地址（默认 {DEFAULT_ADDRESS}；用 0.0.0.0 供其他电脑的大屏访问）")
+    p.add_argument("--interval", type=_seconds(INTERVAL_RANGE_S, "interval"), default=DEFAULT_INTERVAL_S,
+                   help=f"每个画面停留秒数（默认 {DEFAULT_INTERVAL_S:g}）")
+    p.add_argument("--poll", type=_seconds(POLL_RANGE_S, "poll"), default=DEFAULT_POLL_S,
+                   help=f"检查数据文件夹是否更新的间隔秒数（默认 {DEFAULT_POLL_S:g}）")
+    p.add_argument("--metric", choices=rankable_metrics(), default=DEFAULT_TOWN_METRIC,
+                   help=f"镇街分级设色与排名所用指标（默认 {DEFAULT_TOWN_METRIC}）")
+    p.add_argument("--dry-run", action="store_true", help="只显示将要运行的命令，不启动")
+    p.set_defaults(func=run_bigscreen)
+    return p
+
+
+def bigscreen_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that start the kiosk server for ``args``.
+
+    Raises
+    ------
+    loaders.DataFolderError
+        ``args.path`` is given but is not a folder.
+    """
+    env = dict(os.environ)
+    if args.path:
+        folder = Path(args.path).expanduser().resolve()
+        if not folder.is_dir():
+            msg = f"数据文件夹不存在或不是文件夹：{args.path}"
+            raise DataFolderError(msg)
+        env[DATA_ENV] = str(folder)
+    env[ENV["interval"]] = f"{args.interval:g}"
+    env[ENV["poll"]] = f"{args.poll:g}"
+    env[ENV["metric"]] = args.metric
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(KIOSK_SCRIPT),
+        "--server.port", str(args.port),
+        "--server.address", args.address,
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+    return cmd, env
+
+
+def run_bigscreen(args: argparse.Namespace) -> int:
+    """Start the kiosk server and wait for it (Ctrl+C stops it); returns its exit code.
+
+    Raises
+    ------
+    loaders.DataFolderError
+        ``args.path`` is not a folder (the CLI prints one Chinese line, exit 2).
+    """
+    cmd, env = bigscreen_command(args)
+    host = "127.0.0.1" if args.address in ("0.0.0.0", "::", "") else args.address
+    print(f"大屏地址：http://{host}:{args.port}/   （全屏：F11；任意键或点击暂停/继续）", flush=True)
+    if args.dry_run:
+        print(" ".join(cmd))
+        return 0
+    try:
+        return subprocess.call(cmd, env=env, cwd=KIOSK_SCRIPT.parent)
+    except KeyboardInterrupt:
+        return 0

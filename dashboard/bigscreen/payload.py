@@ -1,0 +1,403 @@
+"""What the big screen draws, as one JSON document built once per loaded data folder.
+
+Every figure comes from the engine and every label, unit and number format
+from :data:`dashboard.engine.metrics.METRICS` (area figures) or the
+indicators layer (the 2025 targets); class breaks and colours come from
+:mod:`dashboard.classify` and :mod:`dashboard.theme`, so the wall screen
+matches the app.  The browser only places what is here: it formats nothing.
+
+Text travels as JSON data and is set with ``textContent`` in the browser,
+never parsed as HTML; :func:`to_script_json` makes the JSON safe inside a
+``<script type="application/json">`` element.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES, classify, legend_labels
+from dashboard.engine import Engine
+from dashboard.engine.metrics import METRICS
+from dashboard.maps.geojson import COORD_DECIMALS, to_storage_crs
+from dashboard.theme import DARK, DEMO_BADGE, LAYER_COLORS, NO_DATA, ramp, service_color
+
+TARGET_CARDS: dict[str, str] = {
+    "patent_intensive_share": "专利密集型产业增加值占比",
+    "copyright_industry_share": "版权产业增加值占比",
+    "pledge_financing_yi": "质押融资金额",
+    "high_value_per_10k_pop": "每万人口高价值发明专利拥有量",
+}
+"""Indicator key → short card title, in card order (the outline's four 2025 targets)."""
+
+SIMPLIFY_M = 10.0
+"""Outline tolerance in metres: below a pixel of a town filling a 4K map."""
+
+TOWN_DETAIL: tuple[str, ...] = ("enterprises", "enterprises_with_ip", "invention_patents", "high_value_inventions",
+                                "ip_coverage_rate", "service_coverage_rate")
+"""Figures of the town box during the town tour (the ranking metric comes first)."""
+
+PARK_DETAIL: tuple[str, ...] = ("ip_coverage_rate",)
+"""Second line of each park row."""
+
+SERVICE_ROWS = 8
+"""Towns listed in the service view: the least covered first (where the network has gaps)."""
+
+MAX_RANKING_ROWS = 20
+"""Rows a ranking shows at once; a longer list scrolls its window with the tour."""
+
+NOTES = {"demo": "边界与企业为合成数据"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _number(value: object) -> float:
+    """``value`` as a float, NaN when missing."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return number
+
+
+def plain_number(value: float, decimals: int = 2) -> str:
+    """A number without trailing zeros: 16.0 → ``16``, 8.60 → ``8.6``, 1234.5 → ``1,234.5``.
+
+    Examples
+    --------
+    >>> plain_number(16.0), plain_number(8.6), plain_number(21.55), plain_number(float("nan"))
+    ('16', '8.6', '21.55', '—')
+    """
+    if not math.isfinite(value):
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def metric_title(key: str) -> str:
+    """``每万人口高价值发明专利拥有量（件）``: label with unit (none for %)."""
+    metric = METRICS[key]
+    return f"{metric.label}（{metric.unit}）" if metric.unit and metric.unit != "%" else metric.label
+
+
+def light_geometries(frame: gpd.GeoDataFrame, metric_crs: str, tolerance_m: float = SIMPLIFY_M
+                     ) -> list[dict[str, Any] | None]:
+    """GeoJSON geometries of ``frame`` (EPSG:4326), simplified in metres and rounded, same order.
+
+    When the polygons form a coverage (towns), :func:`shapely.coverage_simplify`
+    keeps shared edges shared so neighbours never gap on screen; otherwise each
+    outline is simplified on its own with its topology kept.
+    """
+    if frame.crs is None:
+        msg = "areas have no CRS; set one with `set_crs()` before drawing them"
+        raise ValueError(msg)
+    geoms = frame.geometry.to_crs(metric_crs).to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    out = geoms.copy()
+    if present.any():
+        try:
+            valid_coverage = bool(shapely.coverage_is_valid(geoms[present]))
+        except shapely.errors.GEOSException:
+            valid_coverage = False
+        if valid_coverage and present.sum() > 1:
+            out[present] = shapely.coverage_simplify(geoms[present], tolerance_m, simplify_boundary=True)
+        else:
+            out[present] = shapely.simplify(geoms[present], tolerance_m, preserve_topology=True)
+    series = to_storage_crs(gpd.GeoDataFrame(geometry=out, crs=metric_crs), "areas").geometry.to_numpy()
+    series = shapely.transform(series, lambda xy: np.round(xy, COORD_DECIMALS))
+    return [None if g is None or shapely.is_empty(g) else json.loads(shapely.to_geojson(g)) for g in series]
+
+
+def _bounds(geom: shapely.Geometry | None) -> list[list[float]] | None:
+    """Leaflet bounds ``[[south, west], [north, east]]`` of a geometry in EPSG:4326."""
+    if geom is None or shapely.is_empty(geom):
+        return None
+    west, south, east, north = shapely.bounds(geom)
+    return [[round(float(south), 5), round(float(west), 5)], [round(float(north), 5), round(float(east), 5)]]
+
+
+def _label_point(geom: shapely.Geometry | None) -> list[float] | None:
+    """``[lat, lon]`` inside the polygon where its name goes."""
+    if geom is None or shapely.is_empty(geom):
+        return None
+    point = shapely.point_on_surface(geom)
+    return [round(float(point.y), 5), round(float(point.x), 5)]
+
+
+# --------------------------------------------------------------------------- cards
+
+
+def target_card(key: str, title: str, row: pd.Series | None) -> dict[str, Any]:
+    """One 2025-target card: latest value, target, progress, trend arrow and status.
+
+    Parameters
+    ----------
+    key
+        Indicator key.
+    title
+        Card title.
+    row
+        The indicator's row of :meth:`Engine.targets`, or ``None`` when the
+        indicators layer lacks it (the card then shows ``—``).
+    """
+    card: dict[str, Any] = {"key": key, "title": title, "value": "—", "unit": "", "year": "",
+                            "target": "目标 —", "progress": 0.0, "progress_text": "",
+                            "arrow": "", "trend": "无指标数据", "status": "暂无数据", "tone": "none"}
+    if row is None:
+        return card
+    unit = str(row["unit"] or "")
+    latest, target = _number(row["latest"]), _number(row["target"])
+    progress, slope = _number(row["progress"]), _number(row["slope_per_year"])
+    target_year = row["target_year"]
+    latest_year = row["latest_year"]
+    card["unit"] = unit
+    card["value"] = plain_number(latest, 1 if abs(latest) < 1000 else 0) if math.isfinite(latest) else "—"
+    card["year"] = f"{int(latest_year)} 年" if pd.notna(latest_year) else ""
+    year_text = f"{int(target_year)} 年" if pd.notna(target_year) else ""
+    spaced = unit if unit in ("", "%") else f" {unit}"
+    card["target"] = f"{year_text}目标 {plain_number(target)}{spaced}" if math.isfinite(target) else "未设目标"
+    if math.isfinite(progress):
+        card["progress"] = round(progress, 4)
+        card["progress_text"] = f"完成 {progress * 100:.0f}%"
+    if math.isfinite(slope):
+        card["arrow"] = "up" if slope > 0 else ("down" if slope < 0 else "flat")
+        per = "个百分点" if unit == "%" else unit
+        card["trend"] = f"年均 {'+' if slope > 0 else ''}{plain_number(slope)} {per}".rstrip()
+    else:
+        card["trend"] = "年度数据不足，无趋势"
+    on_track = row["on_track"]
+    reached = pd.notna(latest_year) and pd.notna(target_year) and int(latest_year) >= int(target_year)
+    if on_track is None or (isinstance(on_track, float) and math.isnan(on_track)):
+        card["status"], card["tone"] = "趋势待定", "none"
+    elif bool(on_track):
+        card["status"], card["tone"] = ("已达标" if reached else "按趋势可达标"), "good"
+    else:
+        card["status"], card["tone"] = ("未达标" if reached else "按趋势难达标"), "bad"
+    return card
+
+
+def target_cards(targets: pd.DataFrame) -> list[dict[str, Any]]:
+    """The four cards of :data:`TARGET_CARDS` from :meth:`Engine.targets`, in that order."""
+    rows = {str(r["key"]): r for _, r in targets.iterrows()} if len(targets) else {}
+    return [target_card(key, title, rows.get(key)) for key, title in TARGET_CARDS.items()]
+
+
+# --------------------------------------------------------------------------- areas
+
+
+def _ranking_order(values: np.ndarray) -> np.ndarray:
+    """Positions from the highest value down; missing values last (stable)."""
+    filled = np.where(np.isfinite(values), values, -np.inf)
+    return np.argsort(-filled, kind="stable")
+
+
+def _share(values: np.ndarray) -> list[float]:
+    """Each value as a share of the largest (bar lengths), 0 when missing."""
+    finite = values[np.isfinite(values)]
+    top = float(finite.max()) if len(finite) and finite.max() > 0 else 0.0
+    return [round(float(v) / top, 4) if top and math.isfinite(v) and v > 0 else 0.0 for v in values]
+
+
+def choropleth_legend(values: np.ndarray, metric: str) -> tuple[list[str], list[dict[str, str]]]:
+    """Fill colour of each value and the legend entries, with the app's classes and palette."""
+    classes = classify(values, DEFAULT_SCHEME, DEFAULT_K)
+    colors = ramp(classes.k)
+    fills = [colors[c] if c >= 0 else NO_DATA for c in classes.yb]
+    m = METRICS[metric]
+    labels = legend_labels(classes, m.unit, percent=m.unit == "%", decimals=None if m.unit != "%" else m.decimals)
+    legend = [{"color": c, "label": t} for c, t in zip(colors, labels, strict=True)]
+    if (classes.yb < 0).any() or not legend:
+        legend.append({"color": NO_DATA, "label": "无数据"})
+    return fills, legend
+
+
+def town_view(engine: Engine, metric: str) -> dict[str, Any]:
+    """Towns coloured and ranked by ``metric``, each with its figures for the tour."""
+    table = engine.choropleth("town")
+    geoms = light_geometries(table, engine.metric_crs)
+    raw = table.geometry.to_crs("EPSG:4326").to_numpy()
+    values = pd.to_numeric(table[metric], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    fills, legend = choropleth_legend(values, metric)
+    order = _ranking_order(values)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(1, len(order) + 1)
+    share = _share(values)
+    detail_keys = [metric, *[k for k in TOWN_DETAIL if k != metric]]
+    features = []
+    for i in range(len(table)):
+        row = table.iloc[i]
+        features.append({
+            "id": str(row["id"]), "name": str(row["name"]), "geometry": geoms[i], "fill": fills[i],
+            "value": METRICS[metric].format(values[i]), "share": share[i], "rank": int(rank[i]),
+            "bounds": _bounds(raw[i]), "label_at": _label_point(raw[i]),
+            "detail": [[METRICS[k].label, METRICS[k].format(row[k])] for k in detail_keys],
+        })
+    return {"metric": metric, "title": "镇街排名", "legend_title": metric_title(metric),
+            "scheme": f"分级：{SCHEMES[DEFAULT_SCHEME][1]}", "legend": legend, "features": features,
+            "order": [int(i) for i in order], "bounds": _bounds(shapely.union_all(raw))}
+
+
+def service_ranking(engine: Engine, metric: str) -> list[dict[str, Any]]:
+    """Towns by ``metric`` (e.g. 服务覆盖率) from the lowest up, for the service-network view: gaps first."""
+    table = engine.choropleth("town")
+    values = pd.to_numeric(table[metric], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    share = _share(values)
+    order = _ranking_order(values)[::-1]
+    order = np.concatenate([order[np.isfinite(values[order])], order[~np.isfinite(values[order])]])
+    return [{"name": str(table["name"].iloc[i]), "value": METRICS[metric].format(values[i]), "share": share[i]}
+            for i in order[:SERVICE_ROWS]]
+
+
+def park_view(engine: Engine, metric: str) -> dict[str, Any] | None:
+    """Parks outlined and ranked by ``metric``; ``None`` when the folder has no parks."""
+    table = engine.choropleth("park")
+    if len(table) == 0:
+        return None
+    geoms = light_geometries(table, engine.metric_crs)
+    raw = table.geometry.to_crs("EPSG:4326").to_numpy()
+    values = pd.to_numeric(table[metric], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    share = _share(values)
+    features = [{"name": str(table["name"].iloc[i]), "geometry": geoms[i], "label_at": _label_point(raw[i])}
+                for i in range(len(table))]
+    ranking = []
+    for i in _ranking_order(values):
+        row = table.iloc[i]
+        sub = " · ".join(f"{METRICS[k].label} {METRICS[k].format(row[k])}" for k in PARK_DETAIL)
+        ranking.append({"name": str(row["name"]), "value": METRICS[metric].format(values[i]),
+                        "share": share[i], "sub": sub})
+    return {"metric": metric, "title": "园区排名", "subtitle": metric_title(metric), "features": features,
+            "ranking": ranking, "color": LAYER_COLORS["parks"], "bounds": _bounds(shapely.union_all(raw))}
+
+
+def gi_view(engine: Engine) -> dict[str, Any] | None:
+    """Geographic-indication areas with name, category and towns; ``None`` when there are none."""
+    gi = engine.bundle.frame("gi_areas")
+    if gi is None or len(gi) == 0:
+        return None
+    gi = gi[~(gi.geometry.isna() | gi.geometry.is_empty)]
+    if len(gi) == 0:
+        return None
+    geoms = light_geometries(gi, engine.metric_crs)
+    raw = to_storage_crs(gi, "gi_areas").geometry.to_numpy()
+
+    def text(row: pd.Series, column: str) -> str:
+        value = row.get(column)
+        return "" if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA \
+            else str(value).strip()
+
+    items = []
+    for i in range(len(gi)):
+        row = gi.iloc[i]
+        towns = text(row, "towns_resolved") or text(row, "towns")
+        year = text(row, "year")
+        sub = " · ".join(part for part in (text(row, "category"), f"{year} 年" if year else "", towns) if part)
+        items.append({"name": text(row, "name") or "—", "sub": sub, "geometry": geoms[i],
+                      "label_at": _label_point(raw[i])})
+    return {"title": "地理标志产区", "subtitle": f"{len(items)} 个 · 类别、登记年份与保护范围", "items": items,
+            "color": LAYER_COLORS["gi_areas"],
+            "bounds": _bounds(shapely.union_all(raw))}
+
+
+def service_view(engine: Engine) -> dict[str, Any] | None:
+    """Service points by type with their reach, the district coverage and the town ranking."""
+    points = engine.bundle.frame("service_points")
+    if points is None or len(points) == 0:
+        return None
+    points = to_storage_crs(points, "service_points")
+    radii = engine.service_radii
+    xy = shapely.get_coordinates(points.geometry.values)
+    items = []
+    for i in range(len(points)):
+        if not np.isfinite(xy[i]).all():
+            continue
+        kind = str(points["type"].iloc[i]) if pd.notna(points["type"].iloc[i]) else ""
+        items.append({"name": str(points["name"].iloc[i]), "type": kind, "color": service_color(kind),
+                      "lat": round(float(xy[i][1]), 5), "lon": round(float(xy[i][0]), 5),
+                      "radius_m": float(radii[i]) if np.isfinite(radii[i]) else 0.0})
+    counts = pd.Series([p["type"] for p in items], dtype=object).value_counts(sort=True)
+    types = [{"type": str(t) or "其他", "color": service_color(str(t)), "count": f"{int(n)} 个"}
+             for t, n in counts.items()]
+    district = engine.stats("district").iloc[0]
+    coverage = METRICS["service_coverage_rate"]
+    return {"title": "知识产权服务网络", "subtitle": f"{len(items)} 个服务站点", "points": items, "types": types,
+            "coverage_label": coverage.label, "coverage": coverage.format(district["service_coverage_rate"]),
+            "covered": f"{METRICS['covered'].label} {METRICS['covered'].format(district['covered'])}",
+            "ranking_title": f"{coverage.label}最低的镇街"}
+
+
+# --------------------------------------------------------------------------- the document
+
+
+def build_payload(engine: Engine, town_metric: str, park_metric: str, service_metric: str) -> dict[str, Any]:
+    """Everything the big screen shows, for one loaded folder.
+
+    Parameters
+    ----------
+    engine
+        The engine of the loaded folder.
+    town_metric, park_metric, service_metric
+        Metric keys of the town choropleth/ranking, the park ranking and the
+        service view's town ranking.
+
+    Returns
+    -------
+    dict
+        JSON-ready: header facts, the four target cards and one entry per
+        view (``None`` for a view whose layer the folder lacks).
+    """
+    for key in (town_metric, park_metric, service_metric):
+        if key not in METRICS:
+            msg = f"unknown metric {key!r}; expected one of {sorted(METRICS)}"
+            raise ValueError(msg)
+    district = engine.bundle.config.district
+    service = service_view(engine)
+    if service is not None:
+        service["ranking"] = service_ranking(engine, service_metric)
+    return {
+        "district": engine.district_name,
+        "data_date": district.data_date or "未注明",
+        "source": district.source or "未注明",
+        "demo": bool(engine.bundle.is_demo),
+        "demo_badge": DEMO_BADGE,
+        "demo_note": NOTES["demo"],
+        "palette": {**DARK, "highlight": LAYER_COLORS["highlight"], "towns": LAYER_COLORS["towns"],
+                    "no_data": NO_DATA},
+        "cards": target_cards(engine.targets()),
+        "towns": town_view(engine, town_metric),
+        "parks": park_view(engine, park_metric),
+        "gi": gi_view(engine),
+        "service": service,
+        "max_rows": MAX_RANKING_ROWS,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy: numpy scalars to Python, NaN to ``None``."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def to_script_json(payload: dict[str, Any]) -> str:
+    """JSON text safe inside ``<script type="application/json">``: ``<``, ``>``, ``&`` escaped.
+
+    Examples
+    --------
+    >>> "</script>" in to_script_json({"name": "</script><img src=x>"})
+    False
+    """
+    text = json.dumps(_plain(payload), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
