@@ -25,7 +25,8 @@ import shapely
 from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES, classify, legend_labels
 from dashboard.engine import Engine
 from dashboard.engine.metrics import METRICS
-from dashboard.maps.geojson import COORD_DECIMALS, to_storage_crs
+from dashboard.maps.geojson import to_storage_crs
+from dashboard.maps.shapes import simplify_areas
 from dashboard.theme import DARK, DEMO_BADGE, LAYER_COLORS, NO_DATA, ramp, service_color
 
 TARGET_CARDS: dict[str, str] = {
@@ -91,27 +92,10 @@ def light_geometries(frame: gpd.GeoDataFrame, metric_crs: str, tolerance_m: floa
                      ) -> list[dict[str, Any] | None]:
     """GeoJSON geometries of ``frame`` (EPSG:4326), simplified in metres and rounded, same order.
 
-    When the polygons form a coverage (towns), :func:`shapely.coverage_simplify`
-    keeps shared edges shared so neighbours never gap on screen; otherwise each
-    outline is simplified on its own with its topology kept.
+    The simplification is the app's (:func:`dashboard.maps.shapes.simplify_areas`:
+    shared edges stay shared); this only turns the result into GeoJSON dicts.
     """
-    if frame.crs is None:
-        msg = "areas have no CRS; set one with `set_crs()` before drawing them"
-        raise ValueError(msg)
-    geoms = frame.geometry.to_crs(metric_crs).to_numpy()
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    out = geoms.copy()
-    if present.any():
-        try:
-            valid_coverage = bool(shapely.coverage_is_valid(geoms[present]))
-        except shapely.errors.GEOSException:
-            valid_coverage = False
-        if valid_coverage and present.sum() > 1:
-            out[present] = shapely.coverage_simplify(geoms[present], tolerance_m, simplify_boundary=True)
-        else:
-            out[present] = shapely.simplify(geoms[present], tolerance_m, preserve_topology=True)
-    series = to_storage_crs(gpd.GeoDataFrame(geometry=out, crs=metric_crs), "areas").geometry.to_numpy()
-    series = shapely.transform(series, lambda xy: np.round(xy, COORD_DECIMALS))
+    series = simplify_areas(frame, metric_crs, tolerance_m)
     return [None if g is None or shapely.is_empty(g) else json.loads(shapely.to_geojson(g)) for g in series]
 
 

@@ -71,7 +71,11 @@ def simplify_areas(frame: gpd.GeoDataFrame, metric_crs: str, tolerance_m: float 
     out = geoms.copy()
     if present.any() and tolerance_m > 0:
         part = geoms[present]
-        if len(part) > 1 and bool(shapely.coverage_is_valid(part)):
+        try:
+            coverage = len(part) > 1 and bool(shapely.coverage_is_valid(part))
+        except shapely.errors.GEOSException:  # e.g. an invalid polygon: simplify one by one
+            coverage = False
+        if coverage:
             simplified = shapely.coverage_simplify(part, tolerance_m)
         else:
             simplified = shapely.simplify(part, tolerance_m, preserve_topology=True)
