@@ -13,9 +13,10 @@ import streamlit as st
 
 import loaders
 from dashboard import ui
-from dashboard.app_data import LOAD_ERROR, active_folder, current_data
+from dashboard.app_data import LOAD_ERROR, active_folder, add_warm_up, current_data
 from dashboard.bigscreen import run_kiosk
 from dashboard.maps import prepare_assets
+from dashboard.maps.views import firm_tips
 from dashboard.pages import PAGES
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -31,6 +32,7 @@ def main() -> None:
         return
     st.set_page_config(page_title=ui.APP_TITLE, page_icon="🗺️", layout="wide")
     prepare_assets(STATIC_DIR)
+    add_warm_up(("地图上的企业信息", firm_tips))
     ui.start_run()
     pages = {spec.key: st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path,
                                default=i == 0) for i, spec in enumerate(PAGES)}

@@ -39,10 +39,10 @@ import folium  # noqa: E402
 from engine import make_bundle  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from dashboard.app_data import DATA_ENV, WARM_UP, CachedEngine, LoadedData, data_store  # noqa: E402
+from dashboard.app_data import DATA_ENV, WARM_UP, LoadedData, data_store, folder_key  # noqa: E402
 from dashboard.engine import Engine  # noqa: E402
 from dashboard.maps import level_map, map_html  # noqa: E402
-from dashboard.maps.views import DEFAULT_LAYERS, LAYERS  # noqa: E402
+from dashboard.maps.views import DEFAULT_LAYERS, LAYERS, firm_tips  # noqa: E402
 
 APP = ROOT / "streamlit_app.py"
 GOAL_RERUN_S = 0.5
@@ -54,15 +54,16 @@ def load_into_store(n_firms: int, seed: int) -> tuple[Path, LoadedData]:
     start = time.perf_counter()
     bundle = make_bundle(n_firms, 10, seed)
     made = time.perf_counter() - start
-    engine = CachedEngine(Engine(bundle))
+    engine = Engine(bundle)
     start = time.perf_counter()
     for _label, step in WARM_UP:
         step(engine)
+    firm_tips(engine)  # the app adds this step (streamlit_app.py)
     warm = time.perf_counter() - start
     folder = Path(tempfile.mkdtemp(prefix="ipgrid-bench-app-"))
     data = LoadedData(folder=folder.resolve(), signature=(), bundle=bundle, engine=engine, seconds=made + warm,
                       loaded_at=time.time())
-    data_store().put(folder.resolve(), (), data)
+    data_store().put(folder_key(folder.resolve(), ()), data)
     print(f"{n_firms:,} firms, {len(bundle.frame('ip_records')):,} rights, {len(engine.cells):,} cells, "
           f"{len(bundle.frame('service_points'))} service points: generated in {made:.1f} s, engine warm-up "
           f"{warm:.1f} s")

@@ -5,31 +5,31 @@ The folder is the one chosen on the 数据 page for this session, else
 found beside the package, not in the working directory).
 
 Loading is cached per (folder, signature) in one process-wide store
-(:func:`data_store`, an ``st.cache_resource``): editing, adding or removing a
-file changes the signature and the next run reloads, showing progress while
-it does.  Each loaded folder has one :class:`CachedEngine`: the engine plus a
-memo of its tables and of the maps' prepared layers, shared by every page and
-session.  Everything it returns is shared: never change it in place.
+(:func:`data_store`, a bounded :class:`~dashboard.engine.memo.Memo` kept by
+``st.cache_resource``): editing, adding or removing a file changes the
+signature and the next run reloads, showing progress while it does.  Each
+loaded folder has one :class:`~dashboard.engine.Engine`, which memoises its
+own tables (and what the maps prepare from them, :meth:`Engine.memo`), shared
+by every page and session.  Everything it returns is shared: never change it
+in place.
+
+This module is the data layer: it imports no page, map or export code.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import loaders
 from dashboard.engine import Engine
-from dashboard.maps.views import firm_tips
+from dashboard.engine.memo import Memo
 from geodata import DEMO_DIR
 from loaders.bundle import DataBundle
 
@@ -110,106 +110,25 @@ def folder_signature(folder: str | os.PathLike[str]) -> Signature:
     return tuple(entries)
 
 
-class CachedEngine:
-    """An :class:`~dashboard.engine.Engine` whose tables are computed once and shared.
+WarmUpStep = tuple[str, Callable[[Engine], object]]
+"""(progress text, work on the engine) done while a folder loads."""
 
-    ``stats``, ``choropleth``, ``areas``, ``firm_table``, ``uncovered_firms``,
-    ``suggest_sites`` and ``targets`` are memoised by their arguments;
-    :meth:`memo` caches anything else derived from this folder (the maps'
-    prepared layers).  Other attributes pass through to the engine.
-    Returned frames are shared: copy before changing them.
-
-    Parameters
-    ----------
-    engine
-        The engine of one loaded folder.
-    """
-
-    VOLATILE_ENTRIES = 64
-    """Most results kept of the ``volatile`` kind (one per metric × classification the users tried)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._memo: dict[tuple, Any] = {}
-        self._volatile: OrderedDict[tuple, Any] = OrderedDict()
-        self._locks: dict[tuple, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def memo(self, key: tuple, fn: Callable[[], Any], *, volatile: bool = False) -> Any:
-        """``fn()`` computed once per ``key`` (thread-safe: concurrent callers wait for the first).
-
-        ``volatile`` results (one per choice of metric and classification) are
-        kept in a bounded store, the least recently used dropped first; the
-        others (tables, outlines) live as long as the loaded folder.
-        """
-        store = self._volatile if volatile else self._memo
-        with self._guard:
-            if key in store:
-                if volatile:
-                    self._volatile.move_to_end(key)
-                return store[key]
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            with self._guard:
-                if key in store:
-                    return store[key]
-            value = fn()
-            with self._guard:
-                store[key] = value
-                if volatile:
-                    while len(self._volatile) > self.VOLATILE_ENTRIES:
-                        old, _ = self._volatile.popitem(last=False)
-                        self._locks.pop(old, None)
-        return value
-
-    def stats(self, level: str) -> pd.DataFrame:
-        """:meth:`Engine.stats`, memoised."""
-        return self.memo(("stats", level), lambda: self.engine.stats(level))
-
-    def choropleth(self, level: str) -> Any:
-        """:meth:`Engine.choropleth`, memoised."""
-        return self.memo(("choropleth-frame", level), lambda: self.engine.choropleth(level))
-
-    def areas(self, level: str) -> Any:
-        """:meth:`Engine.areas`, memoised."""
-        return self.memo(("areas", level), lambda: self.engine.areas(level))
-
-    def firm_table(self) -> pd.DataFrame:
-        """:meth:`Engine.firm_table`, memoised."""
-        return self.memo(("firm_table",), self.engine.firm_table)
-
-    def uncovered_firms(self) -> pd.DataFrame:
-        """:meth:`Engine.uncovered_firms`, memoised."""
-        return self.memo(("uncovered",), self.engine.uncovered_firms)
-
-    def suggest_sites(self, k: int) -> pd.DataFrame:
-        """:meth:`Engine.suggest_sites`, memoised per ``k``."""
-        return self.memo(("sites", int(k)), lambda: self.engine.suggest_sites(int(k)))
-
-    def targets(self) -> pd.DataFrame:
-        """:meth:`Engine.targets`, memoised."""
-        return self.memo(("targets",), self.engine.targets)
-
-    @property
-    def is_demo(self) -> bool:
-        """Whether every view must carry the 示例数据 label."""
-        return bool(self.engine.bundle.is_demo)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.engine, name)
-
-
-WARM_UP: tuple[tuple[str, Callable[[CachedEngine], object]], ...] = (
+WARM_UP: list[WarmUpStep] = [
     ("企业落点（镇街、园区、网格）", lambda e: e.stats("town")),
     ("全区与园区统计", lambda e: (e.stats("district"), e.stats("park"))),
     ("网格统计", lambda e: e.stats("grid")),
     ("企业明细与最近服务站点", lambda e: e.firm_table()),
-    ("地图上的企业信息", lambda e: firm_tips(e)),
+    ("指标与目标", lambda e: e.targets()),
     ("问题清单", lambda e: e.problems),
-)
-"""Engine work done while loading, so the first page opens at once."""
+]
+"""Work done while loading, so the first page opens at once.  The presentation layers append their own
+steps (:func:`add_warm_up`: the maps' firm tooltips) without this module importing them."""
+
+
+def add_warm_up(step: WarmUpStep) -> None:
+    """Do ``step`` too while a folder loads (once per label, however often the app script reruns)."""
+    if all(label != step[0] for label, _ in WARM_UP):
+        WARM_UP.append(step)
 
 
 @dataclass
@@ -235,7 +154,7 @@ class LoadedData:
     folder: Path
     signature: Signature
     bundle: DataBundle
-    engine: CachedEngine
+    engine: Engine
     seconds: float
     loaded_at: float
 
@@ -260,7 +179,7 @@ def load(folder: Path, signature: Signature, progress: Progress | None = None) -
         report(f"读取图层：{label}（{done + 1}/{total}）", 0.7 * done / max(total, 1))
 
     bundle = loaders.load_folder(folder, progress=on_layer)
-    engine = CachedEngine(Engine(bundle))
+    engine = Engine(bundle)
     for i, (label, step) in enumerate(WARM_UP):
         report(f"计算：{label}", 0.7 + 0.3 * i / len(WARM_UP))
         step(engine)
@@ -269,59 +188,27 @@ def load(folder: Path, signature: Signature, progress: Progress | None = None) -
                       seconds=time.perf_counter() - start, loaded_at=time.time())
 
 
-class DataStore:
-    """Loaded folders by (folder, signature), the most recent :data:`STORE_ENTRIES` kept."""
+def folder_key(folder: Path, signature: Signature) -> tuple[str, Signature]:
+    """Key of a loaded folder in :func:`data_store`."""
+    return (str(folder), signature)
 
-    def __init__(self, entries: int = STORE_ENTRIES) -> None:
-        self.entries = entries
-        self._items: OrderedDict[tuple[str, Signature], LoadedData] = OrderedDict()
-        self._guard = threading.Lock()
-        self._locks: dict[tuple[str, Signature], threading.Lock] = {}
 
-    def get(self, folder: Path, signature: Signature) -> LoadedData | None:
-        """The loaded folder, or ``None`` when it has not been loaded with this signature."""
-        key = (str(folder), signature)
-        with self._guard:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
+def load_into(store: Memo, folder: Path, signature: Signature, progress: Progress | None = None) -> LoadedData:
+    """Load ``folder`` into ``store`` (once, even when several sessions ask at the same time).
 
-    def load(self, folder: Path, signature: Signature, progress: Progress | None = None) -> LoadedData:
-        """Load (once, even when several sessions ask at the same time) and keep."""
-        key = (str(folder), signature)
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            item = self.get(folder, signature)
-            if item is not None:
-                return item
-            item = load(folder, signature, progress)
-            with self._guard:
-                self._items[key] = item
-                # a changed folder replaces its older versions
-                for old in [k for k in self._items if k[0] == key[0] and k != key]:
-                    del self._items[old]
-                while len(self._items) > self.entries:
-                    self._items.popitem(last=False)
-            return item
-
-    def put(self, folder: Path, signature: Signature, data: LoadedData) -> None:
-        """Keep already loaded data (benchmarks and tests that build a bundle in memory)."""
-        with self._guard:
-            self._items[(str(folder), signature)] = data
-
-    def clear(self) -> None:
-        """Forget every loaded folder (the 重新读取 button)."""
-        with self._guard:
-            self._items.clear()
-            self._locks.clear()
+    A folder loaded with a new signature replaces its older versions: the
+    store never holds two states of one folder.
+    """
+    key = folder_key(folder, signature)
+    item: LoadedData = store.get(key, lambda: load(folder, signature, progress))
+    store.discard(lambda k: not (isinstance(k, tuple) and k[0] == key[0] and k != key))
+    return item
 
 
 @st.cache_resource(show_spinner=False)
-def data_store() -> DataStore:
-    """The process-wide store of loaded folders."""
-    return DataStore()
+def data_store() -> Memo:
+    """The process-wide store of loaded folders: (folder, signature) → :class:`LoadedData`."""
+    return Memo(entries=STORE_ENTRIES)
 
 
 def current_data(folder: Path | None = None) -> LoadedData:
@@ -335,7 +222,7 @@ def current_data(folder: Path | None = None) -> LoadedData:
     folder = active_folder() if folder is None else folder
     signature = folder_signature(folder)
     store = data_store()
-    item = store.get(folder, signature)
+    item: LoadedData | None = store.peek(folder_key(folder, signature))
     if item is not None:
         return item
     with st.status(f"正在读取数据文件夹 {folder.name or folder} …", expanded=True) as status:
@@ -345,7 +232,7 @@ def current_data(folder: Path | None = None) -> LoadedData:
             bar.progress(min(max(fraction, 0.0), 1.0), text=text)
 
         try:
-            item = store.load(folder, signature, progress)
+            item = load_into(store, folder, signature, progress)
         except loaders.IpgridError:
             status.update(label="读取失败", state="error", expanded=False)
             raise

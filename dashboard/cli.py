@@ -2,32 +2,65 @@
 
 Exit codes: 0 when the data has at most warnings, 1 when a layer has errors,
 2 when the command could not run (missing folder or layer, empty or
-unsupported file, bad ``ipgrid.toml``) — always one Chinese line, never a
-traceback, for mistakes a user can fix.
+unsupported file, bad ``ipgrid.toml``, an option out of range, a grid too
+fine for the area) — always one Chinese line, never a traceback, for
+mistakes a user can fix.  Options are checked by the parser (usage and a
+Chinese message, exit 2); what only the data can tell (an unknown area, too
+many grid cells) raises an :class:`~loaders.IpgridError` that :func:`main`
+prints as ``错误：…``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import numpy as np
 import pandas as pd
 
 from dashboard.bigscreen.cli import add_bigscreen_parser
-from dashboard.engine import DEFAULT_GRID_CELL_M, LEVELS, Engine
-from dashboard.engine.metrics import METRICS
+from dashboard.engine import DEFAULT_GRID_CELL_M, LEVEL_LABELS, Engine
+from dashboard.engine.catalog import (
+    COORD_DECIMALS,
+    DEFAULT_METRIC,
+    MAPPABLE_METRICS,
+    cell_text,
+    column_label,
+    format_distance,
+    format_number,
+    is_missing,
+    value_text,
+)
+from dashboard.engine.grids import SHAPES, RegularGrid
+from dashboard.engine.targets import TargetStatus, status_text
+from dashboard.theme import SEQUENTIAL
 from loaders import DataBundle, IpgridError, ProblemLog, load_folder
+from loaders.errors import GridSizeError
 from loaders.problems import PROBLEM_LABELS, SEVERITY_LABELS
 from loaders.schema import LAYERS
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 MAX_PRINTED_PROBLEMS = 50
+
+MAX_GENERATED_CELLS = 200_000
+"""Most grid cells ``ipgrid stats`` lets the engine generate (a folder without a grid layer); a
+finer ``--cell-m`` is refused with the smallest size that fits, before any memory is taken."""
+
+MAX_SUGGESTED_SITES = 1000
+"""Largest ``coverage --suggest K``."""
+
+YEAR_RANGE = (1900, 2100)
+"""Years ``--year`` accepts."""
+
+GRID_OVER = {"parks": "园区", "towns": "镇街"}
+"""``--over`` choice → the layer cells are generated over."""
 
 
 def validation_report(bundle: DataBundle, problems: ProblemLog | None = None) -> dict[str, object]:
@@ -117,13 +150,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _json_value(v: object) -> object:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not np.isfinite(v):
+    if not isinstance(v, str | list | tuple) and is_missing(v):
         return None
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def records_for_json(table: pd.DataFrame) -> list[dict[str, object]]:
@@ -137,22 +166,79 @@ def print_area_table(table: pd.DataFrame, title: str) -> None:
     keys = ["enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents",
             "high_value_inventions", "trademarks", "copyrights", "pledge_amount_wan", "area_km2",
             "population", "high_value_per_10k_pop", "service_coverage_rate"]
-    header = ["名称"] + [f"{METRICS[k].label}({METRICS[k].unit})" if METRICS[k].unit else METRICS[k].label
-                         for k in keys]
-    rows = []
-    for _, row in table.iterrows():
-        cells = [str(row["name"])]
-        for k in keys:
-            text = METRICS[k].format(row[k])
-            unit = METRICS[k].unit
-            cells.append(text.replace(f" {unit}", "") if unit and unit != "%" else text)
-        rows.append(cells)
+    header = [column_label("name")] + [column_label(k) for k in keys]
+    rows = [[str(row["name"])] + [cell_text(k, row[k]) for k in keys] for _, row in table.iterrows()]
     print(format_table(header, rows))
 
 
+def _cover(engine: Engine) -> str:
+    """The layer the engine generates grid cells over: parks when asked and present, else towns."""
+    return "parks" if engine.parks is not None and engine.grid_over == "parks" else "towns"
+
+
+def _cover_extents(engine: Engine) -> list[tuple[float, float, float, float]]:
+    """Metric bounds of each area the engine would generate grid cells over (none with an official grid)."""
+    if engine.has_layer("grids"):
+        return []
+    cover = engine.parks if _cover(engine) == "parks" else engine.towns
+    if cover is None or len(cover) == 0 or cover.crs is None:
+        return []  # nothing to generate over, or the engine reports the missing CRS
+    geoms = cover.to_crs(engine.metric_crs).geometry.values
+    return [g.bounds for g in geoms if g is not None and not g.is_empty]
+
+
+def generated_cell_count(extents: Sequence[tuple[float, float, float, float]], cell_m: float, shape: str) -> int:
+    """Cells laid out to generate a grid over ``extents``: the window of the regular grid over each.
+
+    That is what :func:`dashboard.engine.grids.generate_grid` allocates before
+    clipping, so it bounds the memory the grid takes.
+
+    Examples
+    --------
+    >>> generated_cell_count([(0, 0, 2500, 1000), (0, 0, 999, 999)], 1000, "square")
+    7
+    """
+    return sum(RegularGrid.covering(b, cell_m, shape).size for b in extents)  # type: ignore[arg-type]
+
+
+def check_generated_grid(engine: Engine, limit: int = MAX_GENERATED_CELLS) -> None:
+    """Refuse a generated grid of more than ``limit`` cells, naming the smallest cell size that fits.
+
+    Raises
+    ------
+    loaders.errors.GridSizeError
+        The cell size is too small for the area.
+    """
+    extents, shape, asked = _cover_extents(engine), engine.grid_shape, engine.grid_cell_m
+    count = generated_cell_count(extents, asked, shape)
+    if count <= limit:
+        return
+    fit = float(math.ceil(asked * math.sqrt(count / limit)))
+    while generated_cell_count(extents, fit, shape) > limit:
+        fit = float(math.ceil(fit * 1.1))
+    msg = (f"按 --cell-m {asked:g} 米在{GRID_OVER[_cover(engine)]}上生成网格需要 {count:,} 个网格，"
+           f"超过上限 {limit:,} 个；请把 --cell-m 设为 {fit:g} 米或更大，或在数据文件夹中提供网格图层")
+    raise GridSizeError(msg)
+
+
+def _grid_engine(args: argparse.Namespace) -> Engine:
+    """The engine of ``stats``: generated-grid options applied, checked, or noted as unused."""
+    chosen = {"--cell-m": args.cell_m, "--shape": args.shape, "--over": args.over}
+    engine = Engine(load_folder(Path(args.path)), year=args.year,
+                    grid_cell_m=DEFAULT_GRID_CELL_M if args.cell_m is None else args.cell_m,
+                    grid_shape=args.shape or "square", grid_over=args.over or "parks")
+    if engine.has_layer("grids"):
+        given = [name for name, value in chosen.items() if value is not None]
+        if given:
+            print(f"提示：数据文件夹有网格图层（{engine.bundle.layers['grids'].file}），按其中的网格统计；"
+                  f"{'、'.join(given)} 只用于自动生成网格，已忽略", file=sys.stderr)
+    else:
+        check_generated_grid(engine)
+    return engine
+
+
 def _cmd_stats(args: argparse.Namespace) -> int:
-    engine = Engine(load_folder(Path(args.path)), year=args.year, grid_cell_m=args.cell_m,
-                    grid_shape=args.shape, grid_over=args.over)
+    engine = _grid_engine(args)
     table = engine.stats(args.level)
     if args.json:
         json.dump(records_for_json(table), sys.stdout, ensure_ascii=False, indent=1)
@@ -161,7 +247,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         table.to_csv(sys.stdout, index=False)
     else:
         year = f"{args.year} 年末" if args.year else "数据截至日"
-        print_area_table(table, f"{engine.district_name} · {LEVELS[args.level]}统计（{year}）")
+        print_area_table(table, f"{engine.district_name} · {LEVEL_LABELS[args.level]}统计（{year}）")
     return EXIT_OK
 
 
@@ -185,17 +271,87 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
         print()
         return EXIT_OK
-    rate = METRICS["service_coverage_rate"].format(district["service_coverage_rate"])
+    rate = value_text("service_coverage_rate", district["service_coverage_rate"])
     print(f"{engine.district_name} · 服务覆盖：已定位企业 {int(district['located'])} 家，"
           f"覆盖 {int(district['covered'])} 家（{rate}），未覆盖 {len(uncovered)} 家")
     rows = [[str(r["name"]), str(int(r["located"])), str(int(r["covered"])),
-             METRICS["service_coverage_rate"].format(r["service_coverage_rate"])] for _, r in town.iterrows()]
-    print(format_table(["镇街", "已定位企业", "覆盖企业", "覆盖率"], rows))
+             cell_text("service_coverage_rate", r["service_coverage_rate"])] for _, r in town.iterrows()]
+    print(format_table([column_label(k) for k in ("town", "located", "covered", "service_coverage_rate")], rows))
     if len(suggestions):
-        print(f"\n建议新增 {len(suggestions)} 个服务站点（半径 {suggestions['radius_m'].iat[0]:.0f} 米，贪心选址）：")
-        rows = [[str(int(r["rank"])), str(r["town"]), str(r["grid_id"]), f"{r['lon']:.5f}, {r['lat']:.5f}",
-                 f"{r['gain']:.0f}", f"{r['cumulative']:.0f}"] for _, r in suggestions.iterrows()]
-        print(format_table(["序号", "镇街", "网格", "经纬度", "新增覆盖", "累计"], rows))
+        radius = format_distance(suggestions["radius_m"].iat[0])
+        print(f"\n建议新增 {len(suggestions)} 个服务站点（半径 {radius}，贪心选址）：")
+        rows = [[str(int(r["rank"])), str(r["town"]), str(r["grid_id"]),
+                 f"{r['lon']:.{COORD_DECIMALS}f}, {r['lat']:.{COORD_DECIMALS}f}",
+                 cell_text("gain", r["gain"]), cell_text("cumulative", r["cumulative"])]
+                for _, r in suggestions.iterrows()]
+        print(format_table(["序号", *(column_label(k) for k in ("town", "grid_id")), "经纬度",
+                            *(column_label(k) for k in ("gain", "cumulative"))], rows))
+    return EXIT_OK
+
+
+TARGET_JSON_KEYS = ("indicator", "label", "unit", "latest_year", "latest_value", "target_year", "target_value",
+                    "progress", "projected", "status", "gap")
+"""Keys of each record of ``ipgrid targets --json``, in order."""
+
+NO_INDICATORS = "数据文件夹中没有指标图层（指标.xlsx/.csv：年份、指标、数值、单位、类型），没有可列出的目标"
+
+
+def _year(value: object) -> int | None:
+    return None if is_missing(value) else int(value)  # type: ignore[call-overload]  # a number, not missing
+
+
+def target_records(targets: pd.DataFrame) -> list[dict[str, object]]:
+    """``ipgrid targets --json``: one object per indicator of :meth:`Engine.targets`.
+
+    Each has :data:`TARGET_JSON_KEYS`: ``indicator`` (the indicator's key),
+    ``label``, ``unit``, ``latest_year``/``latest_value``, ``target_year``/
+    ``target_value``, ``progress`` (latest ÷ target), ``projected`` (the
+    trend's value at the target year), ``status`` (a
+    :class:`~dashboard.engine.targets.TargetStatus` label) and ``gap``
+    (target − latest for 未达标); a missing value is ``null``.
+    """
+    records = []
+    for row in records_for_json(targets):
+        records.append({
+            "indicator": row["key"], "label": row["label"], "unit": row["unit"],
+            "latest_year": _year(row["latest_year"]), "latest_value": row["latest"],
+            "target_year": _year(row["target_year"]), "target_value": row["target"],
+            "progress": row["progress"], "projected": row["projected"], "status": row["status"], "gap": row["gap"],
+        })
+    return records
+
+
+def print_targets(targets: pd.DataFrame, title: str) -> None:
+    """Every indicator against its target as a Chinese table, the status with the gap of a missed one."""
+    print(title)
+    keys = ("label", "unit", "latest_year", "latest", "target_year", "target", "progress", "status")
+
+    def cell(row: pd.Series, key: str) -> str:
+        value = row[key]
+        if key == "status":
+            return status_text(TargetStatus(value), row["gap"], str(row["unit"] or ""))
+        if key in ("latest_year", "target_year"):
+            return "—" if is_missing(value) else str(int(value))
+        if key in ("latest", "target"):
+            return format_number(value, 2, trim=True)
+        return cell_text(key, value) or "—"
+
+    rows = [[cell(row, k) for k in keys] for _, row in targets.iterrows()]
+    print(format_table([column_label(k) for k in keys], rows))
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    engine = Engine(load_folder(Path(args.path)))
+    targets = engine.targets()
+    if args.json:
+        if not len(targets):
+            print(f"提示：{NO_INDICATORS}", file=sys.stderr)
+        json.dump(target_records(targets), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    elif not len(targets):
+        print(f"{NO_INDICATORS}。")
+    else:
+        print_targets(targets, f"{engine.district_name} · 指标与目标（{len(targets)} 项）")
     return EXIT_OK
 
 
@@ -256,26 +412,121 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
     info = write_atlas(engine, args.level, buffer, args.metric, args.scheme, args.k)
     _write_output(out, buffer.getvalue())
     parts = [f"封面 {info.count('cover')}", f"汇总表 {info.count('summary')}",
-             f"{LEVELS[args.level]} {info.count('area')}"]
+             f"{LEVEL_LABELS[args.level]} {info.count('area')}"]
     if info.count("visit"):
         parts.append(f"专员走访清单 {info.count('visit')} 人（{info.count('visit') + info.count('visit-table')} 页）")
     print(f"已导出图集 {out}：共 {len(info.pages)} 页（{'，'.join(parts)}）")
     return EXIT_OK
 
 
-def _add_theme_options(p: argparse.ArgumentParser) -> None:
-    from dashboard.exports.options import DEFAULT_METRIC, MAPPABLE_METRICS
+# --------------------------------------------------------------------------- options
 
+
+def positive_number(unit: str = "") -> Callable[[str], float]:
+    """An argparse ``type``: a finite number > 0 (in ``unit``), else a Chinese message echoing the value.
+
+    argparse puts the option's name before the message (``参数 --cell-m：应为…``).
+
+    Examples
+    --------
+    >>> positive_number("米")("250")
+    250.0
+    """
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value <= 0:
+            msg = f"应为大于 0 的数{f'（{unit}）' if unit else ''}，而不是 {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
+
+
+def integer_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number in ``[low, high]``, else a Chinese message echoing the value.
+
+    Examples
+    --------
+    >>> integer_in(1, 7)(" 5")
+    5
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            msg = f"应为 {low}–{high} 之间的整数，而不是 {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
+
+
+_ARGPARSE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^argument (?P<arg>[^:]+): (?P<rest>.*)$", re.S), "参数 {arg}：{rest}"),
+    (re.compile(r"^invalid choice: (?P<value>.+) \(choose from (?P<choices>.+)\)$", re.S),
+     "无效的选项 {value}，应为 {choices} 之一"),
+    (re.compile(r"^invalid (?P<kind>\w+) value: (?P<value>.+)$", re.S), "应为{kind}，而不是 {value}"),
+    (re.compile(r"^the following arguments are required: (?P<args>.+)$", re.S), "缺少必需的参数：{args}"),
+    (re.compile(r"^unrecognized arguments: (?P<args>.+)$", re.S), "无法识别的参数：{args}"),
+    (re.compile(r"^expected one argument$"), "缺少参数值（以 - 开头的值请写成 --选项=值）"),
+    (re.compile(r"^not allowed with argument (?P<arg>.+)$", re.S), "不能与参数 {arg} 同时使用"),
+)
+_KINDS = {"int": "整数", "float": "数"}
+
+
+def chinese_usage_error(message: str) -> str:
+    """The English error message of argparse in Chinese (unknown wording is kept as it is).
+
+    Examples
+    --------
+    >>> chinese_usage_error("argument --level: invalid choice: 'x' (choose from 'town', 'park')")
+    "参数 --level：无效的选项 'x'，应为 'town', 'park' 之一"
+    """
+    for pattern, template in _ARGPARSE_MESSAGES:
+        found = pattern.match(message)
+        if found:
+            parts = dict(found.groupdict())
+            if "rest" in parts:
+                parts["rest"] = chinese_usage_error(parts["rest"])
+            if "kind" in parts:
+                parts["kind"] = _KINDS.get(parts["kind"], parts["kind"])
+            return template.format(**parts)
+    return message
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose errors are usage plus one Chinese line, exit code 2 (subcommands inherit it)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and ``ipgrid stats：错误：…``, then exit with code 2."""
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CANNOT_RUN, f"{self.prog}：错误：{chinese_usage_error(message)}\n")
+
+
+YEAR_HELP = "按该年末有效的权利统计（需要知识产权明细及日期）"
+
+
+def _year_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--year", type=integer_in(*YEAR_RANGE), help=YEAR_HELP)
+
+
+def _add_theme_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric", choices=MAPPABLE_METRICS, default=DEFAULT_METRIC, metavar="M",
                    help=f"专题指标（默认 {DEFAULT_METRIC}）：{', '.join(MAPPABLE_METRICS)}")
     p.add_argument("--scheme", help="分级方法：natural_breaks、quantiles 或 equal_interval（默认与应用一致）")
-    p.add_argument("--k", type=int, help="分级数 1–7（默认与应用一致）")
-    p.add_argument("--year", type=int, help="按该年末有效的权利统计（需要知识产权明细及日期）")
+    p.add_argument("--k", type=integer_in(1, max(SEQUENTIAL)),
+                   help=f"分级数 1–{max(SEQUENTIAL)}（默认与应用一致）")
+    _year_option(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="ipgrid", description="知识产权网格地图：数据检查、统计与地图导出")
+    parser = ChineseArgumentParser(prog="ipgrid", description="知识产权网格地图：数据检查、统计与地图导出")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="检查数据文件夹，列出每个图层的行数、坐标系和问题")
     p.add_argument("path", help="数据文件夹")
@@ -285,12 +536,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stats", help="按全区、镇街、园区或网格统计企业与知识产权指标")
     p.add_argument("path", help="数据文件夹")
-    p.add_argument("--level", choices=sorted(LEVELS), default="town", help="统计层级（默认 town）")
-    p.add_argument("--year", type=int, help="按该年末有效的权利统计（需要知识产权明细及日期）")
-    p.add_argument("--cell-m", type=float, default=DEFAULT_GRID_CELL_M,
-                   help="没有正式网格时生成网格的边长（米，默认 1000）")
-    p.add_argument("--shape", choices=["square", "hex"], default="square", help="生成网格的形状（默认 square）")
-    p.add_argument("--over", choices=["parks", "towns"], default="parks", help="在园区还是镇街上生成网格（默认 parks）")
+    p.add_argument("--level", choices=list(LEVEL_LABELS), default="town", help="统计层级（默认 town）")
+    _year_option(p)
+    p.add_argument("--cell-m", type=positive_number("米"),
+                   help=f"没有正式网格时生成网格的边长（米，默认 {DEFAULT_GRID_CELL_M:g}；"
+                        f"最多生成 {MAX_GENERATED_CELLS:,} 个网格）")
+    p.add_argument("--shape", choices=list(SHAPES), help="生成网格的形状（默认 square）")
+    p.add_argument("--over", choices=list(GRID_OVER), help="在园区还是镇街上生成网格（默认 parks）")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="以 JSON 输出")
     fmt.add_argument("--csv", action="store_true", help="以 CSV 输出")
@@ -298,16 +550,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("coverage", help="服务站点覆盖：各镇街覆盖率、未覆盖企业、建议新增站点")
     p.add_argument("path", help="数据文件夹")
-    p.add_argument("--suggest", type=int, default=0, metavar="K", help="建议新增 K 个站点")
+    p.add_argument("--suggest", type=integer_in(0, MAX_SUGGESTED_SITES), default=0, metavar="K",
+                   help=f"建议新增 K 个站点（0–{MAX_SUGGESTED_SITES}）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(func=_cmd_coverage)
+
+    p = sub.add_parser("targets", help="年度指标对照目标：最新值、完成进度、达标情况（与应用、大屏一致）")
+    p.add_argument("path", help="数据文件夹")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出（对象列表）")
+    p.set_defaults(func=_cmd_targets)
 
     from dashboard.exports.options import ATLAS_LEVELS, FORMAT_KEYS
     from dashboard.exports.pages import DEFAULT_SIZE, PAGE_SIZES
 
     p = sub.add_parser("export", help="导出专题地图：PNG（300 dpi）、PDF（矢量）、SVG 或离线 HTML")
     p.add_argument("path", help="数据文件夹")
-    p.add_argument("--level", choices=list(LEVELS), default="town", help="地图层级（默认 town）")
+    p.add_argument("--level", choices=list(LEVEL_LABELS), default="town", help="地图层级（默认 town）")
     p.add_argument("--area", metavar="NAME", help="只画某个镇街、园区或网格（名称或网格编号）及其范围")
     p.add_argument("--format", choices=FORMAT_KEYS, help="导出格式（默认按 --out 的扩展名）")
     p.add_argument("--size", choices=list(PAGE_SIZES), default=DEFAULT_SIZE,

@@ -39,13 +39,14 @@ def excel_row(position: int) -> int:
 def plant_faults(table: pd.DataFrame) -> pd.DataFrame:
     """The enterprise table with the faults above (a copy; the duplicate appended last)."""
     out = table.copy()
-    lon, lat = out.columns.get_loc("经度"), out.columns.get_loc("纬度")
+    lon, lat = _position(out, "经度"), _position(out, "纬度")
     for pos in NO_COORDINATES:
         out.iat[pos, lon] = np.nan
         out.iat[pos, lat] = np.nan
     for pos in SWAPPED:
-        out.iat[pos, lon], out.iat[pos, lat] = out.iat[pos, lat], out.iat[pos, lon]
-    code = out.columns.get_loc("统一社会信用代码")
+        # pandas-stubs: what .iat returns (any scalar) is wider than what it accepts.
+        out.iat[pos, lon], out.iat[pos, lat] = out.iat[pos, lat], out.iat[pos, lon]  # type: ignore[assignment]
+    code = _position(out, "统一社会信用代码")
     for pos in BAD_CHECK_DIGIT:
         given = out.iat[pos, code]
         if not isinstance(given, str):
@@ -59,6 +60,15 @@ def plant_faults(table: pd.DataFrame) -> pd.DataFrame:
     if "序号" in duplicate:
         duplicate["序号"] = len(out) + 1
     return pd.concat([out, duplicate], ignore_index=True)
+
+
+def _position(table: pd.DataFrame, column: str) -> int:
+    """0-based position of a column the demo sheet has once."""
+    loc = table.columns.get_loc(column)
+    if not isinstance(loc, int):
+        msg = f"demo sheet has column {column!r} more than once"
+        raise ValueError(msg)
+    return loc
 
 
 def expected_problems(n_rows: int) -> dict[str, list[int]]:

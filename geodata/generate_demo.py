@@ -32,9 +32,11 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from openpyxl import Workbook
@@ -42,6 +44,7 @@ from openpyxl.styles import Alignment, Font
 from pyproj import Transformer
 from shapely import affinity
 from shapely.geometry import MultiPoint, Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 from geodata.demo_faults import expected_problems, plant_faults
 from loaders.crs import wgs84_to_gcj02
@@ -306,8 +309,9 @@ def _landline(rng: np.random.Generator) -> str:
     return "0513-86" + "".join(rng.choice(list("0123456789"), size=6))
 
 
-def _to_metric(lon: float | np.ndarray, lat: float | np.ndarray) -> tuple:
-    return _TO_METRIC.transform(lon, lat)
+def _to_metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = _TO_METRIC.transform(lon, lat)
+    return np.asarray(x), np.asarray(y)
 
 
 def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -315,7 +319,7 @@ def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(lon), np.asarray(lat)
 
 
-def _sample_in(region: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
+def _sample_in(region: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` uniform random points (x, y) inside ``region`` by rejection from its box."""
     minx, miny, maxx, maxy = region.bounds
     shapely.prepare(region)
@@ -347,7 +351,7 @@ def _blob(center: tuple[float, float], area_m2: float, rng: np.random.Generator,
 
 
 def _blocky(center: tuple[float, float], area_m2: float,
-            rng: np.random.Generator) -> shapely.Geometry:
+            rng: np.random.Generator) -> BaseGeometry:
     """A blocky polygon of about ``area_m2`` (a park laid out along roads)."""
     side = math.sqrt(area_m2)
     rects = []
@@ -360,9 +364,10 @@ def _blocky(center: tuple[float, float], area_m2: float,
     return affinity.scale(shape, factor, factor, origin=center)
 
 
-def _largest_part(geom: shapely.Geometry) -> Polygon:
+def _largest_part(geom: BaseGeometry) -> Polygon:
     parts = shapely.get_parts(geom)
-    return max(parts, key=lambda p: p.area)
+    largest: Polygon = max(parts, key=lambda p: p.area)
+    return largest
 
 
 def _shared_border_midpoint(a: Polygon, b: Polygon) -> tuple[float, float]:
@@ -439,7 +444,7 @@ def _voronoi_tiling(seats: np.ndarray, outline: Polygon) -> list[Polygon]:
     """Voronoi cells of ``seats`` clipped to ``outline``, each a single polygon."""
     vor = shapely.voronoi_polygons(MultiPoint(seats), extend_to=outline.buffer(20000))
     cells = list(shapely.get_parts(vor))
-    pts = shapely.points(seats)
+    pts = cast("npt.NDArray[np.object_]", shapely.points(seats))  # (n, 2) coordinates → n points
     ordered = [next(c for c in cells if c.contains(p)) for p in pts]
     tiles = [shapely.intersection(c, outline, grid_size=_GRID_M) for c in ordered]
     # A cell cut by the concave outline may fall apart: give stray parts to the
@@ -515,17 +520,18 @@ def _check_towns(towns: gpd.GeoDataFrame) -> None:
     if not towns.is_valid.all() or set(towns.geom_type) != {"Polygon"}:
         problems.append("town geometries are not all valid single polygons")
     union = shapely.union_all(towns.geometry.values, grid_size=_GRID_M)
-    if union.geom_type != "Polygon" or len(union.interiors) > 0:
+    if not isinstance(union, Polygon) or len(union.interiors) > 0:
         problems.append(f"the towns' union is a {union.geom_type} with holes or parts")
     if abs(towns.area.sum() - union.area) > len(towns):
         problems.append(f"towns overlap: {towns.area.sum() - union.area:.1f} m2")
     area_km2 = union.area / 1e6
     if abs(area_km2 / TARGET_AREA_KM2 - 1) > AREA_TOLERANCE:
         problems.append(f"district area {area_km2:.0f} km2 is not near {TARGET_AREA_KM2}")
-    lon, lat = _to_lonlat(*np.asarray(union.exterior.coords).T)
-    if (lon.min() < _DISTRICT_LON[0] or lon.max() > _DISTRICT_LON[1]
-            or lat.min() < _DISTRICT_LAT[0] or lat.max() > _DISTRICT_LAT[1]):
-        problems.append("the outline leaves the district's extent")
+    if isinstance(union, Polygon):  # (else reported above)
+        lon, lat = _to_lonlat(*np.asarray(union.exterior.coords).T)
+        if (lon.min() < _DISTRICT_LON[0] or lon.max() > _DISTRICT_LON[1]
+                or lat.min() < _DISTRICT_LAT[0] or lat.max() > _DISTRICT_LAT[1]):
+            problems.append("the outline leaves the district's extent")
     seats = shapely.points(towns["seat_x"], towns["seat_y"])
     if not shapely.contains(towns.geometry.values, seats).all():
         problems.append("a seat is outside its town")
@@ -593,7 +599,7 @@ def build_parks(towns: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDat
 # --------------------------------------------------------------------------- grid cells
 
 
-def _adjacency(cells: Sequence[shapely.Geometry]) -> list[set[int]]:
+def _adjacency(cells: Sequence[BaseGeometry]) -> list[set[int]]:
     """Neighbours of each cell: cells sharing a border longer than 1 m."""
     adj: list[set[int]] = [set() for _ in cells]
     for i, a in enumerate(cells):
@@ -617,7 +623,7 @@ def _grow(start: int, pool: set[int], adj: list[set[int]], size: int,
     return region
 
 
-def _park_cells(park: pd.Series, x0: float, y1: float) -> list[dict]:
+def _park_cells(park: pd.Series, x0: float, y1: float) -> list[dict[str, Any]]:
     """1 km lattice cells clipped to ``park``; slivers merged into a neighbour."""
     minx, miny, maxx, maxy = park.geometry.bounds
     pieces = []
@@ -645,12 +651,71 @@ def _park_cells(park: pd.Series, x0: float, y1: float) -> list[dict]:
                                               grid_size=_GRID_M)
         del pieces[i]
     # Parts of one lattice cell that stayed apart are one (multi-part) cell.
-    cells: dict[str, shapely.Geometry] = {}
+    cells: dict[str, BaseGeometry] = {}
     for piece in pieces:
         gid = piece["网格编号"]
         cells[gid] = (shapely.union(cells[gid], piece["geometry"], grid_size=_GRID_M)
                       if gid in cells else piece["geometry"])
     return [{"网格编号": gid, "geometry": geom} for gid, geom in sorted(cells.items())]
+
+
+def _commissioner_contacts(rng: np.random.Generator) -> tuple[list[str], list[str]]:
+    """Distinct three-character names of every commissioner, then their mobile numbers."""
+    names: list[str] = []
+    while len(names) < _COMMISSIONER_COUNT + 1:
+        name = _person(rng)
+        if len(name) == 3 and name not in names:
+            names.append(name)
+    phones = [_mobile(rng, "1380513") for _ in names]
+    return names, phones
+
+
+def _commissioners_per_park(n_cells: list[int]) -> list[int]:
+    """Commissioners per park by number of cells (largest remainder), at least one each."""
+    sizes = np.array(n_cells, dtype=float)
+    quota = _COMMISSIONER_COUNT * sizes / sizes.sum()
+    counts = np.maximum(np.floor(quota).astype(int), 1)
+    while counts.sum() != _COMMISSIONER_COUNT:
+        if counts.sum() < _COMMISSIONER_COUNT:
+            counts[int(np.argmax(quota - counts))] += 1
+        else:
+            counts[int(np.argmax(np.where(counts > 1, counts - quota, -np.inf)))] -= 1
+    return [int(n) for n in counts]
+
+
+def _assign_cells(cells: list[dict[str, Any]], n_comm: int) -> dict[int, int]:
+    """Cell position → commissioner (0 … ``n_comm`` - 1) for one park's cells; unassigned cells absent.
+
+    Each commissioner gets a contiguous region grown from the north-west; parks
+    with 5+ cells keep an unassigned block in the south-east corner.
+    """
+    geoms = [c["geometry"] for c in cells]
+    centers = np.array([[g.centroid.x, g.centroid.y] for g in geoms])
+    adj = _adjacency(geoms)
+    pool = set(range(len(cells)))
+    owner: dict[int, int] = {}
+    n_gap = round(_UNASSIGNED_SHARE * len(cells)) if len(cells) >= 5 else 0
+    if n_gap:
+        start = max(pool, key=lambda c: (centers[c, 0] - centers[c, 1], -c))
+        pool -= set(_grow(start, pool, adj, n_gap, centers))
+    for k in range(n_comm):
+        if not pool:
+            break
+        size = math.ceil(len(pool) / (n_comm - k))
+        start = min(pool, key=lambda c: (centers[c, 0] - centers[c, 1], c))
+        region = _grow(start, pool, adj, size, centers)
+        for c in region:
+            owner[c] = k
+        pool -= set(region)
+    # Cells a region could not reach join an adjacent region.
+    while pool:
+        joined = [c for c in sorted(pool) if any(n in owner for n in adj[c])]
+        if not joined:
+            break
+        for c in joined:
+            owner[c] = owner[min(n for n in adj[c] if n in owner)]
+            pool.discard(c)
+    return owner
 
 
 def build_grid(towns: gpd.GeoDataFrame, parks: gpd.GeoDataFrame,
@@ -678,54 +743,13 @@ def build_grid(towns: gpd.GeoDataFrame, parks: gpd.GeoDataFrame,
     x0 = math.floor(minx / CELL_SIZE_M) * CELL_SIZE_M
     y1 = math.ceil(maxy / CELL_SIZE_M) * CELL_SIZE_M
     per_park = [_park_cells(p, x0, y1) for _, p in parks.iterrows()]
-
-    names: list[str] = []
-    while len(names) < _COMMISSIONER_COUNT + 1:
-        name = _person(rng)
-        if len(name) == 3 and name not in names:
-            names.append(name)
-    phones = [_mobile(rng, "1380513") for _ in names]
-
-    # Commissioners per park by number of cells (largest remainder), at least one each.
-    sizes = np.array([len(c) for c in per_park], dtype=float)
-    quota = _COMMISSIONER_COUNT * sizes / sizes.sum()
-    counts = np.maximum(np.floor(quota).astype(int), 1)
-    while counts.sum() != _COMMISSIONER_COUNT:
-        if counts.sum() < _COMMISSIONER_COUNT:
-            counts[int(np.argmax(quota - counts))] += 1
-        else:
-            counts[int(np.argmax(np.where(counts > 1, counts - quota, -np.inf)))] -= 1
+    names, phones = _commissioner_contacts(rng)
+    counts = _commissioners_per_park([len(c) for c in per_park])
 
     rows = []
     next_person = 0
     for park, cells, n_comm in zip(parks.itertuples(), per_park, counts, strict=True):
-        geoms = [c["geometry"] for c in cells]
-        centers = np.array([[g.centroid.x, g.centroid.y] for g in geoms])
-        adj = _adjacency(geoms)
-        pool = set(range(len(cells)))
-        owner: dict[int, int] = {}
-        # An unassigned block in the south-east corner of each park with 5+ cells.
-        n_gap = round(_UNASSIGNED_SHARE * len(cells)) if len(cells) >= 5 else 0
-        if n_gap:
-            start = max(pool, key=lambda c: (centers[c, 0] - centers[c, 1], -c))
-            pool -= set(_grow(start, pool, adj, n_gap, centers))
-        for k in range(n_comm):
-            if not pool:
-                break
-            size = math.ceil(len(pool) / (n_comm - k))
-            start = min(pool, key=lambda c: (centers[c, 0] - centers[c, 1], c))
-            region = _grow(start, pool, adj, size, centers)
-            for c in region:
-                owner[c] = next_person + k
-            pool -= set(region)
-        # Cells a region could not reach join an adjacent region.
-        while pool:
-            joined = [c for c in sorted(pool) if any(n in owner for n in adj[c])]
-            if not joined:
-                break
-            for c in joined:
-                owner[c] = owner[min(n for n in adj[c] if n in owner)]
-                pool.discard(c)
+        owner = {c: next_person + k for c, k in _assign_cells(cells, n_comm).items()}
         next_person += n_comm
         order = sorted(range(len(cells)), key=lambda c: cells[c]["网格编号"])
         for seq, c in enumerate(order, start=1):
@@ -1116,7 +1140,7 @@ def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
 def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
     """Write the enterprise sheet: title row, subtitle row, header on row 3."""
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # the one sheet a new workbook has (the active one)
     ws.title = ENTERPRISE_SHEET
     width = len(ENTERPRISE_HEADERS)
     ws.append([ENTERPRISE_TITLE])
@@ -1195,7 +1219,7 @@ def build_commissioner_roster(grid: gpd.GeoDataFrame, commissioners: Sequence[tu
 def _write_plain_xlsx(table: pd.DataFrame, path: Path, sheet: str) -> None:
     """Write a one-sheet workbook with the header on row 1, byte-stable."""
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]  # the one sheet a new workbook has (the active one)
     ws.title = sheet
     ws.append(list(table.columns))
     for row in table.itertuples(index=False):

@@ -79,7 +79,7 @@ def to_number(
     as_num = pd.to_numeric(values, errors="coerce").astype("float64")
     failed = as_num.isna() & values.notna()
     if failed.any():
-        for i in np.flatnonzero(failed.to_numpy()):
+        for i in np.flatnonzero(failed.to_numpy()).tolist():
             raw = values.iat[i]
             if is_blank(raw):
                 continue
@@ -92,9 +92,10 @@ def to_number(
                 as_num.iat[i] = parsed
     if not allow_negative:
         negative = as_num < 0
-        for i in np.flatnonzero(negative.to_numpy()):
+        numbers = as_num.to_numpy()
+        for i in np.flatnonzero(negative.to_numpy()).tolist():
             log.add("negative_number", layer=layer, file=file, row=rows[i], field=spec.name,
-                    label=spec.label, value=_fmt(as_num.iat[i]))
+                    label=spec.label, value=_fmt(numbers[i]))
         as_num = as_num.mask(negative)
     return as_num * factor if factor != 1.0 else as_num
 
@@ -145,7 +146,7 @@ def to_date(
     parsed = values.map(one)
     bad = parsed.isna() & ~values.map(is_blank)
     # NaT from a blank is fine; None marks unparseable text.
-    for i in np.flatnonzero((parsed.map(lambda x: x is None) & bad).to_numpy()):
+    for i in np.flatnonzero((parsed.map(lambda x: x is None) & bad).to_numpy()).tolist():
         log.add("bad_date", layer=layer, file=file, row=rows[i], field=spec.name,
                 label=spec.label, value=values.iat[i])
     return pd.to_datetime(parsed.map(lambda x: pd.NaT if x is None else x))

@@ -32,6 +32,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from loaders.errors import ConfigError
 from loaders.schema import DEFAULT_METRIC_CRS, LAYERS
@@ -103,7 +104,7 @@ class FolderConfig:
 _LAYER_KEYS = {"file", "crs", "sheet", "header_row", "encoding", "columns"}
 
 
-def _layer_config(name: str, table: dict, path: Path) -> LayerConfig:
+def _layer_config(name: str, table: dict[str, Any], path: Path) -> LayerConfig:
     unknown = set(table) - _LAYER_KEYS
     if unknown:
         msg = f"{path}: [{name}] 中有未知设置 {sorted(unknown)}；可用的设置为 {sorted(_LAYER_KEYS)}"

@@ -31,3 +31,15 @@ class EmptyFileError(DataFolderError):
 
 class ConfigError(DataFolderError):
     """``ipgrid.toml`` cannot be parsed or names an unknown layer, field or value."""
+
+
+class EngineInputError(IpgridError, ValueError):
+    """An analysis was asked for with a value the user can fix (unknown level or metric, a bad cell size)."""
+
+
+class LayerCrsError(DataFolderError):
+    """A layer the engine needs has no coordinate reference system declared."""
+
+
+class GridSizeError(EngineInputError):
+    """Generated grid cells would be too many to hold in memory: the cell size is too small for the area."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from loaders import layers as rules
 from loaders.bundle import DataBundle, Layer
@@ -130,7 +131,7 @@ def _load_layer(schema: LayerSchema, path: Path, bundle: DataBundle) -> Layer:
 
 
 _FINISH: dict[str, Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame | None, DataBundle, str],
-                            object]] = {
+                            pd.DataFrame]] = {
     "towns": lambda f, t, b, lab: rules.finish_towns(f, b.config, b.problems, lab),
     "parks": lambda f, t, b, lab: rules.finish_parks(f, b.config, b.problems, lab),
     "grids": lambda f, t, b, lab: rules.finish_grids(f, b.config, b.problems, lab),

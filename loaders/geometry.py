@@ -11,6 +11,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from loaders import crs as crs_mod
 from loaders.problems import ProblemLog
@@ -58,11 +59,11 @@ def polygons_only(
                     value=g.geom_type, expected="面（Polygon）")
             accepted[i] = False
     invalid = accepted & ~shapely.is_valid(values)
-    for i in np.flatnonzero(invalid):
+    for i in np.flatnonzero(invalid).tolist():
         reason = shapely.is_valid_reason(values[i])
         log.add("invalid_geometry", layer=layer, file=file, row=rows[i], detail=reason)
         values[i] = _polygonal_part(shapely.make_valid(values[i]))
-    for i in np.flatnonzero(accepted):
+    for i in np.flatnonzero(accepted).tolist():
         if values[i].geom_type == "GeometryCollection":
             values[i] = _polygonal_part(values[i])
         if values[i] is None or values[i].is_empty:
@@ -71,7 +72,7 @@ def polygons_only(
     return gpd.GeoSeries(values, crs=geoms.crs), accepted
 
 
-def _polygonal_part(g: shapely.Geometry) -> shapely.Geometry | None:
+def _polygonal_part(g: BaseGeometry) -> BaseGeometry | None:
     """The polygons of a geometry (make_valid may add stray lines or points)."""
     if g.geom_type in _POLYGONAL:
         return g
@@ -105,7 +106,7 @@ def report_town_tiling(
             log.add("town_overlap", layer="towns", file=file, row=rows[i], field="geometry",
                     other=names[j], other_row=rows[j], area=area)
     union = shapely.union_all(metric)
-    holes = []
+    holes: list[shapely.Polygon] = []
     for part in shapely.get_parts(union):
         holes.extend(shapely.Polygon(ring) for ring in part.interiors)
     points = []

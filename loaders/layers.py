@@ -36,8 +36,9 @@ def _first_row_of_duplicates(keys: pd.Series, rows: pd.Series) -> pd.Series:
 def _report_duplicate_areas(frame: pd.DataFrame, key: str, log: ProblemLog, layer: str,
                             file: str) -> None:
     first = _first_row_of_duplicates(frame[key], frame["source_row"])
-    for i in np.flatnonzero(first.notna().to_numpy()):
-        log.add("duplicate_area", layer=layer, file=file, row=frame["source_row"].iat[i],
+    rows = frame["source_row"].to_numpy()
+    for i in np.flatnonzero(first.notna().to_numpy()).tolist():
+        log.add("duplicate_area", layer=layer, file=file, row=rows[i],
                 field=key, value=frame[key].iat[i], first_row=first.iat[i])
 
 
@@ -92,10 +93,11 @@ def normalize_company_names(names: pd.Series) -> pd.Series:
     brackets and spaces are ASCII, so a few plain substring removals do what
     the regular expression does one name at a time.
     """
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     text = names if names.dtype == "str" else names.astype("str")
-    arr = pc.utf8_normalize(text.array.__arrow_array__(), "NFKC")
+    arr = pc.utf8_normalize(pa.array(text.array), "NFKC")  # Arrow-backed: no copy
     for ch in _NOISE_CHARS:
         arr = pc.replace_substring(arr, ch, "")
     arr = pc.replace_substring(arr, "有限责任公司", "有限公司")
@@ -115,11 +117,12 @@ def finish_enterprises(
     first row's number and left out so no firm is counted twice.
     """
     rows = frame["source_row"]
+    row_numbers = rows.to_numpy()
     frame = frame.copy()
     frame["uscc"] = normalize_uscc_series(frame["uscc"])
     faults = uscc_faults(frame["uscc"])
-    for i in np.flatnonzero(faults.notna().to_numpy()):
-        log.add("bad_uscc", layer="enterprises", file=file, row=rows.iat[i], field="uscc",
+    for i in np.flatnonzero(faults.notna().to_numpy()).tolist():
+        log.add("bad_uscc", layer="enterprises", file=file, row=row_numbers[i], field="uscc",
                 value=frame["uscc"].iat[i], detail=faults.iat[i])
 
     dup_code = _first_row_of_duplicates(frame["uscc"], rows)
@@ -127,11 +130,11 @@ def finish_enterprises(
     frame["name_key"] = normalize_company_names(frame["name"])
     name_key = frame["name_key"].where(frame["uscc"].isna())
     dup_name = _first_row_of_duplicates(name_key, rows)
-    for i in np.flatnonzero(dup_code.notna().to_numpy()):
-        log.add("duplicate_uscc", layer="enterprises", file=file, row=rows.iat[i], field="uscc",
+    for i in np.flatnonzero(dup_code.notna().to_numpy()).tolist():
+        log.add("duplicate_uscc", layer="enterprises", file=file, row=row_numbers[i], field="uscc",
                 value=frame["uscc"].iat[i], first_row=dup_code.iat[i])
-    for i in np.flatnonzero(dup_name.notna().to_numpy()):
-        log.add("duplicate_name", layer="enterprises", file=file, row=rows.iat[i], field="name",
+    for i in np.flatnonzero(dup_name.notna().to_numpy()).tolist():
+        log.add("duplicate_name", layer="enterprises", file=file, row=row_numbers[i], field="name",
                 value=frame["name"].iat[i], first_row=dup_name.iat[i])
     keep = (dup_code.isna() & dup_name.isna()).to_numpy()
     frame = frame[keep].reset_index(drop=True)
@@ -152,9 +155,9 @@ def report_outside_towns(
     shapely.prepare(district)
     pts = frame.geometry.values[located]
     inside = shapely.covers(district, pts)
-    for i in np.flatnonzero(located)[~inside]:
-        log.add("outside_towns", layer=layer, file=file, row=frame["source_row"].iat[i],
-                field="geometry")
+    rows = frame["source_row"].to_numpy()
+    for i in np.flatnonzero(located)[~inside].tolist():
+        log.add("outside_towns", layer=layer, file=file, row=rows[i], field="geometry")
 
 
 def finish_service_points(
@@ -162,10 +165,12 @@ def finish_service_points(
     file: str,
 ) -> gpd.GeoDataFrame:
     """Report service types without a configured reach radius and points outside the towns."""
+    radii = frame["radius_m"].to_numpy()
+    rows = frame["source_row"].to_numpy()
     for i, kind in enumerate(frame["type"]):
-        if kind not in cfg.service_radius_m and pd.isna(frame["radius_m"].iat[i]):
+        if kind not in cfg.service_radius_m and pd.isna(radii[i]):
             log.add("unknown_service_type", layer="service_points", file=file,
-                    row=frame["source_row"].iat[i], field="type", value=kind)
+                    row=rows[i], field="type", value=kind)
     report_outside_towns(frame, towns, log, "service_points", file)
     return frame
 
@@ -213,12 +218,13 @@ def finish_gi_areas(
     resolved_names: list[str | None] = []
     from_towns = np.zeros(len(frame), dtype=bool)
     keep = np.ones(len(frame), dtype=bool)
+    rows = frame["source_row"].to_numpy()
     for i in range(len(frame)):
         text = frame["towns"].iat[i]
         if geoms[i] is not None and not shapely.is_empty(geoms[i]):
             resolved_names.append(None)
             continue
-        row = frame["source_row"].iat[i]
+        row = rows[i]
         found: list[int] = []
         unknown: list[str] = []
         for part in split_town_list(text):
@@ -227,16 +233,15 @@ def finish_gi_areas(
                 unknown.append(part)
             elif idx not in found:
                 found.append(idx)
-        if found:
-            for part in unknown:
-                log.add("unknown_town", layer="gi_areas", file=file, row=row, field="towns",
-                        value=part)
-        else:
+        if not found or towns is None:  # (without towns nothing is found)
             log.add("no_towns_resolved", layer="gi_areas", file=file, row=row, field="towns",
                     value=text)
             keep[i] = False
             resolved_names.append(None)
             continue
+        for part in unknown:
+            log.add("unknown_town", layer="gi_areas", file=file, row=row, field="towns",
+                    value=part)
         geoms[i] = shapely.union_all(towns.geometry.values[found])
         resolved_names.append("、".join(str(towns["name"].iat[j]) for j in found))
         from_towns[i] = True
@@ -258,19 +263,24 @@ def finish_indicators(frame: pd.DataFrame, log: ProblemLog, file: str) -> pd.Dat
     are converted to the catalog unit.
     """
     frame = frame.copy()
-    rows = frame["source_row"]
+    rows = frame["source_row"].to_numpy()
     bad_year = frame["year"].isna() | (frame["year"] < 1900) | (frame["year"] > 2100)
-    for i in np.flatnonzero(bad_year.to_numpy()):
-        log.add("bad_year", layer="indicators", file=file, row=rows.iat[i], field="year",
+    for i in np.flatnonzero(bad_year.to_numpy()).tolist():
+        log.add("bad_year", layer="indicators", file=file, row=rows[i], field="year",
                 value=frame["year"].iat[i])
-    keys, labels, units, values, kinds = [], [], [], [], []
+    in_units, in_values, in_kinds = (frame[c].to_numpy() for c in ("unit", "value", "kind"))
+    keys: list[str] = []
+    labels: list[str] = []
+    units: list[str | float | None] = []  # text as written, or missing
+    values: list[float] = []
+    kinds: list[str] = []
     for i in range(len(frame)):
         name = str(frame["indicator"].iat[i])
-        unit = frame["unit"].iat[i]
-        value = frame["value"].iat[i]
+        unit = in_units[i]
+        value = in_values[i]
         known = find_indicator(name)
         if known is None:
-            log.add("unknown_indicator", layer="indicators", file=file, row=rows.iat[i],
+            log.add("unknown_indicator", layer="indicators", file=file, row=rows[i],
                     field="indicator", value=name)
             keys.append(name)
             labels.append(name)
@@ -283,14 +293,15 @@ def finish_indicators(frame: pd.DataFrame, log: ProblemLog, file: str) -> pd.Dat
             labels.append(known.label)
             units.append(known.unit)
         values.append(value)
-        kind_text = frame["kind"].iat[i]
+        kind_text = in_kinds[i]
         kind = "actual"
         if not pd.isna(kind_text):
-            kind = _KINDS.get(unicodedata.normalize("NFKC", str(kind_text)).strip().lower())
-            if kind is None:
-                log.add("unknown_kind", layer="indicators", file=file, row=rows.iat[i],
+            named = _KINDS.get(unicodedata.normalize("NFKC", str(kind_text)).strip().lower())
+            if named is None:
+                log.add("unknown_kind", layer="indicators", file=file, row=rows[i],
                         field="kind", value=kind_text)
-                kind = "actual"
+            else:
+                kind = named
         kinds.append(kind)
     frame["key"], frame["label"], frame["unit"] = keys, labels, units
     frame["value"], frame["kind"] = values, kinds

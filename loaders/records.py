@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import pandas as pd
 
@@ -9,6 +11,15 @@ from loaders import coerce
 from loaders.headers import HeaderMap
 from loaders.problems import ProblemLog
 from loaders.schema import SOURCE_ROW, LayerSchema
+
+
+class _Context(TypedDict):
+    """Keyword arguments every :mod:`loaders.coerce` parser takes."""
+
+    rows: np.ndarray
+    log: ProblemLog
+    layer: str
+    file: str
 
 
 def canonical_attributes(
@@ -32,7 +43,7 @@ def canonical_attributes(
     """
     out: dict[str, pd.Series] = {}
     index = pd.RangeIndex(len(raw))
-    ctx = {"rows": rows, "log": log, "layer": schema.name, "file": file}
+    ctx: _Context = {"rows": rows, "log": log, "layer": schema.name, "file": file}
     for spec in schema.fields:
         header = header_map.columns.get(spec.name)
         if header is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,9 @@ HEADER_SEARCH_ROWS = 30
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 """Tried in this order; GB18030 is a superset of GBK and GB2312."""
+
+Grid = Sequence[Sequence[object]]
+"""The cells of one sheet, row by row, as read (rows may differ in length)."""
 
 
 @dataclass
@@ -102,17 +105,19 @@ def read_table(
     path = Path(path)
     suffix = path.suffix.lower()
     known = frozenset(known_headers)
+    grids: list[tuple[str | None, Grid]]
+    used_encoding: str | None
     if suffix in EXCEL_SUFFIXES:
-        grids = _excel_grids(path, sheet)
+        grids = list(_excel_grids(path, sheet))
         used_encoding = None
     elif suffix in CSV_SUFFIXES:
-        grid, used_encoding = _csv_grid(path, encoding, delimiter="\t" if suffix == ".tsv" else None)
-        grids = [(None, grid)]
+        csv_grid, used_encoding = _csv_grid(path, encoding, delimiter="\t" if suffix == ".tsv" else None)
+        grids = [(None, csv_grid)]
     else:
         msg = f"{path.name}：不支持的表格格式「{suffix}」，请另存为 .xlsx 或 .csv"
         raise UnsupportedFileError(msg)
 
-    best: tuple[int, str | None, list[list[object]], int] | None = None
+    best: tuple[int, str | None, Grid, int] | None = None
     for name, grid in grids:
         if not any(_filled(v) for row in grid for v in row):
             continue
@@ -136,7 +141,7 @@ def _filled(value: object) -> bool:
     return value is not None and value != "" and not (isinstance(value, float) and np.isnan(value))
 
 
-def _score_row(row: list[object], known: frozenset[str]) -> int:
+def _score_row(row: Sequence[object], known: frozenset[str]) -> int:
     score = 0
     for cell in row:
         if isinstance(cell, str) and cell.strip():
@@ -146,7 +151,7 @@ def _score_row(row: list[object], known: frozenset[str]) -> int:
     return score
 
 
-def _find_header(grid: list[list[object]], known: frozenset[str]) -> int:
+def _find_header(grid: Grid, known: frozenset[str]) -> int:
     """Row index holding the most known headers; else the first row with ≥ 2 text cells."""
     best_index, best_score = -1, 0
     for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
@@ -161,7 +166,7 @@ def _find_header(grid: list[list[object]], known: frozenset[str]) -> int:
     return 0
 
 
-def _excel_grids(path: Path, sheet: str | int | None) -> list[tuple[str, list[list[object]]]]:
+def _excel_grids(path: Path, sheet: str | int | None) -> list[tuple[str, Grid]]:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -234,7 +239,7 @@ def _unique_headers(cells: list[object]) -> list[str]:
 
 
 def _to_raw(
-    path: Path, grid: list[list[object]], row_index: int, sheet: str | None, encoding: str | None
+    path: Path, grid: Grid, row_index: int, sheet: str | None, encoding: str | None
 ) -> RawTable:
     header = grid[row_index]
     width = max(len(header), max((len(r) for r in grid[row_index + 1 :]), default=0))
@@ -244,7 +249,7 @@ def _to_raw(
     if not keep:
         msg = f"{path.name}：表头（第 {row_index + 1} 行）下面没有数据行"
         raise EmptyFileError(msg)
-    rows = [body[i] + [""] * (width - len(body[i])) for i in keep]
+    rows = [[*body[i], *[""] * (width - len(body[i]))] for i in keep]
     frame = pd.DataFrame(rows, columns=_unique_headers(header), dtype=object)
     # Columns without a header and without any value are layout, not data.
     empty_cols = [

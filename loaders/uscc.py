@@ -70,11 +70,11 @@ def uscc_faults(codes: pd.Series) -> pd.Series:
         return faults
     raw = np.frombuffer("".join(norm[idx]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
     values = _VALUE[raw]
-    bad_char = (values < 0).any(axis=1)
+    bad_char = np.asarray((values < 0).any(axis=1), dtype=bool)
     expected = (31 - (values[:, :17] * WEIGHTS).sum(axis=1) % 31) % 31
     bad_check = ~bad_char & (expected != values[:, 17])
     faults[idx[bad_char]] = "含有不允许的字符（不用 I、O、Z、S、V）"
     letters = np.array(list(ALPHABET))
-    for pos in np.flatnonzero(bad_check):
+    for pos in np.flatnonzero(bad_check).tolist():
         faults[idx[pos]] = f"校验位错误（应为 {letters[expected[pos]]}）"
     return faults

@@ -21,5 +21,8 @@ python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 echo "==> ruff check"
 python3 -m ruff check .
 
+echo "==> mypy"
+python3 -m mypy loaders dashboard geodata streamlit_app.py kiosk.py
+
 echo "==> pytest"
 python3 -m pytest -q "$@"

@@ -90,24 +90,26 @@ def test_four_target_cards_from_the_indicators(demo_payload: dict) -> None:
     assert share["trend"] == "年均 +0.85 个百分点"
     pledge = cards["质押融资金额"]
     assert (pledge["value"], pledge["target"], pledge["status"], pledge["tone"]) == (
-        "21.6", "2025 年目标 20 亿元", "已达标", "good")
+        "21.6", "2025 年目标 20 亿元", "达标", "good")
 
 
 def test_card_of_a_missing_indicator_shows_a_dash() -> None:
     cards = payload.target_cards(pd.DataFrame(columns=["key"]))
     assert [c["value"] for c in cards] == ["—"] * 4
-    assert all(c["status"] == "暂无数据" for c in cards)
+    assert all(c["status"] == "无数据" for c in cards)
 
 
-@pytest.mark.parametrize(("latest_year", "on_track", "status", "tone"), [
-    (2023, True, "按趋势可达标", "good"),
-    (2023, False, "按趋势难达标", "bad"),
-    (2025, True, "已达标", "good"),
-    (2023, None, "趋势待定", "none"),
+@pytest.mark.parametrize(("latest_year", "engine_status", "status", "tone"), [
+    (2023, "按趋势可达标", "按趋势可达标", "good"),
+    (2023, "按趋势难以达标", "按趋势难以达标", "bad"),
+    (2025, "达标", "达标", "good"),
+    (2025, "未达标", "未达标", "bad"),
+    (2023, "无数据", "无数据", "none"),
 ])
-def test_card_status(latest_year: int, on_track: bool | None, status: str, tone: str) -> None:
+def test_card_status(latest_year: int, engine_status: str, status: str, tone: str) -> None:
+    """The card shows the engine's status (dashboard.engine.targets), it does not judge by itself."""
     row = pd.Series({"unit": "件", "latest": 12.0, "target": 18.0, "progress": 12 / 18, "slope_per_year": -0.5,
-                     "target_year": 2025, "latest_year": latest_year, "on_track": on_track})
+                     "target_year": 2025, "latest_year": latest_year, "status": engine_status})
     card = payload.target_card("high_value_per_10k_pop", "每万人口", row)
     assert (card["status"], card["tone"], card["arrow"]) == (status, tone, "down")
     assert card["trend"] == "年均 -0.5 件"

@@ -183,7 +183,7 @@ def test_area_colours_follow_the_classes(town_render) -> None:
 def test_percent_metric_legend_reads_as_percent(engine: Engine) -> None:
     view = map_view(engine, "town", metric="ip_coverage_rate", scheme="equal_interval")
     assert all(label.endswith("%") for label in view.legend)
-    assert view.legend_title == "知识产权覆盖率（%）"
+    assert view.legend_title == "知识产权覆盖率"  # the catalog's title, as the app's legend (the % is in each class)
 
 
 # --------------------------------------------------------------------------- furniture
@@ -561,15 +561,13 @@ def test_app_button_offers_every_format() -> None:
 
 
 def test_app_cache_renders_once(engine: Engine) -> None:
-    from dashboard.exports.app import _cached
-
     calls = []
 
     def make() -> bytes:
         calls.append(1)
         return b"x"
 
-    assert _cached(engine, ("k",), make) == _cached(engine, ("k",), make) == b"x"
+    assert engine.memo(("k",), make, volatile=True) == engine.memo(("k",), make, volatile=True) == b"x"
     assert calls == [1]
 
 

@@ -17,7 +17,6 @@ from dashboard.maps import (
     DEMO_LABEL,
     ExternalAssetError,
     add_demo_label,
-    add_towns,
     asset_url,
     ensure_vendor_assets,
     localize,
@@ -63,9 +62,10 @@ def towns() -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def full_map(towns: gpd.GeoDataFrame) -> folium.Map:
-    """Towns (tooltip + popup), a marker cluster with popups and tooltips, the demo label."""
+    """Towns (GeoJSON with tooltip + popup), a marker cluster with popups and tooltips, the demo label."""
     fmap = make_map()
-    add_towns(fmap, towns)
+    folium.GeoJson(towns[["code", "geometry"]].to_json(), tooltip=folium.GeoJsonTooltip(["code"]),
+                   popup=folium.GeoJsonPopup(["code"])).add_to(fmap)
     cluster = folium.plugins.MarkerCluster(name="企业").add_to(fmap)
     for i in range(5):
         folium.CircleMarker(
@@ -196,59 +196,6 @@ def test_localize_rejects_plugin_without_vendored_files() -> None:
         localize(fmap)
 
 
-# --------------------------------------------------------------------------- towns layer
-
-
-def test_town_name_is_escaped(full_map: folium.Map) -> None:
-    html = map_html(full_map)
-    assert XSS_NAME not in html
-    assert "<img" not in html
-    # html.escape'd, then JSON-encoded by folium
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
-
-
-def test_towns_tooltip_and_popup_fields(full_map: folium.Map) -> None:
-    html = map_html(full_map)
-    assert "bindTooltip" in html and "bindPopup" in html
-    for label in ("名称", "常住人口", "区划代码"):
-        assert json.dumps(label)[1:-1] in html  # folium writes them as \uXXXX escapes
-    assert "123,456 \\u4eba" in html  # 123,456 人
-    assert "fitBounds" in html
-
-
-def test_coordinates_rounded_to_five_decimals() -> None:
-    towns = gpd.GeoDataFrame(
-        {"name": ["甲"], "population": [1.0]},
-        geometry=[shapely.box(120.123456789, 32.987654321, 120.2, 33.0)],
-        crs="EPSG:4326",
-    )
-    fmap = make_map()
-    add_towns(fmap, towns)
-    html = map_html(fmap)
-    assert "120.12346" in html and "32.98765" in html
-    assert "120.123456789" not in html
-
-
-def test_towns_in_projected_crs_are_reprojected_on_a_copy(towns: gpd.GeoDataFrame) -> None:
-    projected = towns.to_crs("EPSG:4549")
-    before = projected.copy()
-    fmap = make_map()
-    layer = add_towns(fmap, projected)
-    (south, west), (north, east) = layer.get_bounds()
-    assert 120.7 < west < east < 121.2 and 31.9 < south < north < 32.2
-    assert projected.equals(before)
-
-
-def test_towns_without_crs_raise(towns: gpd.GeoDataFrame) -> None:
-    with pytest.raises(ValueError, match="towns has no CRS"):
-        add_towns(make_map(), towns.set_crs(None, allow_override=True))
-
-
-def test_towns_without_name_raise(towns: gpd.GeoDataFrame) -> None:
-    with pytest.raises(ValueError, match="towns needs a 'name' column"):
-        add_towns(make_map(), towns.drop(columns="name"))
-
-
 def test_demo_label_is_text_not_html() -> None:
     fmap = make_map()
     add_demo_label(fmap, text=XSS_NAME)
@@ -263,7 +210,6 @@ def test_demo_label_is_text_not_html() -> None:
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from dashboard.app_data import CachedEngine  # noqa: E402
 from dashboard.engine import Engine  # noqa: E402
 from dashboard.maps.basemaps import Basemap, BasemapError, add_basemap  # noqa: E402
 from dashboard.maps.layers import AreaLayer, CircleLayer, FlyTo, Legend, PointLayer, script_json  # noqa: E402
@@ -274,8 +220,8 @@ from loaders import load_folder  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def demo() -> CachedEngine:
-    return CachedEngine(Engine(load_folder(DEMO_DIR)))
+def demo() -> Engine:
+    return Engine(load_folder(DEMO_DIR))
 
 
 def decode(text: str, decimals: int) -> list[list[np.ndarray]]:
@@ -310,7 +256,7 @@ def test_encode_polygons_round_trips_with_holes_and_parts() -> None:
     assert len(decode(codes[1], 5)) == 2
 
 
-def test_simplified_towns_still_tile(demo: CachedEngine) -> None:
+def test_simplified_towns_still_tile(demo: Engine) -> None:
     towns = demo.choropleth("town")
     simple = simplify_areas(towns, demo.metric_crs)
     assert sum(shapely.get_num_coordinates(simple)) < sum(shapely.get_num_coordinates(towns.geometry.values))
@@ -352,7 +298,7 @@ def test_area_layer_refuses_unencoded_shapes() -> None:
         AreaLayer(['[[[1,2]]]}];alert(1);//'], decimals=5, kind="town", style={})
 
 
-def test_level_map_is_offline_labelled_and_small(demo: CachedEngine) -> None:
+def test_level_map_is_offline_labelled_and_small(demo: Engine) -> None:
     html = map_html(level_map(demo, "town", "ip_coverage_rate", "quantiles", 5, tuple(LAYERS), demo=True))
     assert external_urls(html) == []
     assert re.findall(r"https?://\S+", html) == []
@@ -363,7 +309,7 @@ def test_level_map_is_offline_labelled_and_small(demo: CachedEngine) -> None:
         assert f"ipgrid-{name}" in html
 
 
-def test_level_map_classes_use_the_shared_classifier(demo: CachedEngine) -> None:
+def test_level_map_classes_use_the_shared_classifier(demo: Engine) -> None:
     from dashboard.classify import classify, legend_labels
     from dashboard.theme import ramp
 
@@ -374,7 +320,7 @@ def test_level_map_classes_use_the_shared_classifier(demo: CachedEngine) -> None
         assert f'["{color}","{label}","square"]' in html
 
 
-def test_many_firms_become_bubbles(demo: CachedEngine) -> None:
+def test_many_firms_become_bubbles(demo: Engine) -> None:
     firms = demo.firm_table()
     fmap = make_map()
     layer = add_firms(fmap, firms, limit=100)
@@ -419,7 +365,7 @@ def test_gcj02_basemap_shifts_vector_layers() -> None:
     assert Shift().geoms(np.array([shapely.box(0, 0, 1, 1)]))[0].equals(shapely.box(0, 0, 1, 1))
 
 
-def test_service_frame_and_firm_tips_are_cached(demo: CachedEngine) -> None:
+def test_service_frame_and_firm_tips_are_cached(demo: Engine) -> None:
     from dashboard.maps.views import firm_tips, service_frame
 
     assert service_frame(demo) is service_frame(demo)
@@ -430,7 +376,7 @@ def test_service_frame_and_firm_tips_are_cached(demo: CachedEngine) -> None:
     assert isinstance(pd.Series(first).iloc[1], str)
 
 
-def test_a_metric_without_any_value_maps_as_no_data(demo: CachedEngine) -> None:
+def test_a_metric_without_any_value_maps_as_no_data(demo: Engine) -> None:
     # parks have no population in the demo: their per-resident figure is null everywhere
     assert demo.choropleth("park")["high_value_per_10k_pop"].isna().all()
     html = map_html(level_map(demo, "park", "high_value_per_10k_pop", "quantiles", 5, ()))

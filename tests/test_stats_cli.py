@@ -7,8 +7,9 @@ import io
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
-from fixture_files import three_towns, to_lonlat, write_csv, write_xlsx
+from fixture_files import METRIC, square, three_towns, to_lonlat, write_csv, write_xlsx
 
 from dashboard.cli import main
 
@@ -94,3 +95,45 @@ def test_coverage_json_and_suggestion(folder: Path) -> None:
     assert [u["name"] for u in doc["uncovered"]] == ["南通乙科技有限责任公司"]
     (site,) = doc["suggestions"]
     assert site["gain"] == 1 and site["town"] in {"甲镇", "乙镇"}
+
+
+def run_with_stderr(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def gridded(tmp_path_factory: pytest.TempPathFactory, folder: Path) -> Path:
+    """The stats folder plus an official grid of two cells (甲 and 乙 each in one)."""
+    root = tmp_path_factory.mktemp("gridded")
+    for file in folder.iterdir():
+        (root / file.name).write_bytes(file.read_bytes())
+    gpd.GeoDataFrame({"网格编号": ["G1", "G2"]}, geometry=[square(0, 0, 2000, 2000), square(2000, 0, 4000, 2000)],
+                     crs=METRIC).to_file(root / "网格.gpkg")
+    return root
+
+
+def test_generated_grid_options_are_noted_as_unused_with_an_official_grid(gridded: Path) -> None:
+    code, out, err = run_with_stderr("stats", str(gridded), "--level", "grid", "--cell-m", "250", "--shape", "hex",
+                                     "--json")
+    assert code == 0
+    assert "有网格图层（网格.gpkg）" in err and "--cell-m、--shape 只用于自动生成网格，已忽略" in err
+    assert [r["id"] for r in json.loads(out)] == ["G1", "G2"]
+    _, _, quiet = run_with_stderr("stats", str(gridded), "--level", "grid", "--json")
+    assert quiet == ""  # no option given: nothing to note
+
+
+def test_generated_grid_follows_the_options(folder: Path) -> None:
+    # three towns of 4 km × 4 km together, no parks: 2 km squares over each town's extent
+    _, out, err = run_with_stderr("stats", str(folder), "--level", "grid", "--cell-m", "2000", "--json")
+    rows = json.loads(out)
+    assert err == "" and rows and all(r["id"].startswith("S2000-") for r in rows)
+    assert sum(r["enterprises"] for r in rows) == 2
+
+
+def test_table_headings_come_from_the_catalog(folder: Path) -> None:
+    _, table = run("stats", str(folder), "--level", "town")
+    header = table.splitlines()[1]
+    assert "质押融资金额（万元）" in header and "有效发明专利（件）" in header

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from dashboard.app_data import Signature
 from dashboard.bigscreen.payload import build_payload, to_script_json
 from dashboard.bigscreen.settings import PARK_METRIC, SERVICE_METRIC
 from dashboard.engine import Engine
+from dashboard.engine.memo import Memo
 
 LOG = logging.getLogger(__name__)
 
@@ -86,33 +86,33 @@ def build_snapshot(folder: Path, signature: Signature, metric: str) -> Snapshot:
     engine = Engine(bundle)
     payload = build_payload(engine, metric, PARK_METRIC, SERVICE_METRIC)
     return Snapshot(folder=folder, signature=signature, metric=metric, payload_json=to_script_json(payload),
-                    data_date=bundle.config.district.data_date, loaded_at=time.time(),
+                    data_date=engine.settings.district.data_date, loaded_at=time.time(),
                     seconds=time.perf_counter() - start)
 
 
 class SnapshotStore:
-    """The last good snapshot per (folder, metric), and the last failure per folder. Thread-safe."""
+    """The last good snapshot per (folder, metric), and the last failure per folder. Thread-safe.
+
+    Both are kept in bounded :class:`~dashboard.engine.memo.Memo` stores, the
+    product's one cache; this class adds only the kiosk's rule: a failed
+    version is remembered and the previous snapshot stays current.
+    """
 
     def __init__(self, entries: int = STORE_ENTRIES) -> None:
         self.entries = entries
-        self._snapshots: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
-        self._failures: OrderedDict[str, Failure] = OrderedDict()
-        self._guard = threading.Lock()
+        self._snapshots = Memo(entries=entries)
+        self._failures = Memo(entries=entries)
         self._loading = threading.Lock()
 
     def current(self, folder: Path, metric: str) -> Snapshot | None:
         """The last snapshot that loaded for ``folder`` (any signature), or ``None``."""
-        with self._guard:
-            key = (str(folder), metric)
-            snap = self._snapshots.get(key)
-            if snap is not None:
-                self._snapshots.move_to_end(key)
-            return snap
+        snap: Snapshot | None = self._snapshots.peek((str(folder), metric))
+        return snap
 
     def failure(self, folder: Path) -> Failure | None:
         """The last failed version of ``folder`` (cleared when a newer version loads)."""
-        with self._guard:
-            return self._failures.get(str(folder))
+        failure: Failure | None = self._failures.peek(str(folder))
+        return failure
 
     def failed(self, folder: Path, signature: Signature) -> bool:
         """Whether exactly this version of ``folder`` already failed to load."""
@@ -140,12 +140,8 @@ class SnapshotStore:
             except Exception as exc:
                 self._remember_failure(folder, signature, exc)
                 raise
-            with self._guard:
-                self._snapshots[(str(folder), metric)] = snap
-                self._snapshots.move_to_end((str(folder), metric))
-                while len(self._snapshots) > self.entries:
-                    self._snapshots.popitem(last=False)
-                self._failures.pop(str(folder), None)
+            self._snapshots.put((str(folder), metric), snap)
+            self._failures.discard(lambda key: key != str(folder))
             return snap
 
     def try_load(self, folder: Path, signature: Signature, metric: str) -> Snapshot | None:
@@ -161,10 +157,7 @@ class SnapshotStore:
         else:  # e.g. a workbook still being copied: not the user's mistake, logged with its traceback
             LOG.warning("kiosk: reading %s failed", folder, exc_info=exc)
             message = f"文件读取失败（{type(exc).__name__}），可能仍在复制中"
-        with self._guard:
-            self._failures[str(folder)] = Failure(signature=signature, message=message, at=time.time())
-            while len(self._failures) > self.entries:
-                self._failures.popitem(last=False)
+        self._failures.put(str(folder), Failure(signature=signature, message=message, at=time.time()))
 
 
 @st.cache_resource(show_spinner=False)

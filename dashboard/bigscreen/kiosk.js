@@ -79,7 +79,7 @@
       var bar = el("i", "row-bar");
       bar.style.width = (Math.max(0, Math.min(1, item.share || 0)) * 100).toFixed(1) + "%";
       row.appendChild(bar);
-      if (opts.ranked) { row.appendChild(el("span", "row-rank", String(i + 1))); }
+      if (opts.ranked) { row.appendChild(el("span", "row-rank", item.rank_label || "")); }
       var name = el("span", "row-name");
       if (item.color) {
         var sw = el("i", "swatch");
@@ -124,7 +124,7 @@
     panelHead(panel, "镇街排名", D.towns.legend_title);
     var items = townOrder.map(function (i) {
       var f = D.towns.features[i];
-      return { name: f.name, value: f.value, share: f.share };
+      return { name: f.name, value: f.value, share: f.share, rank_label: f.rank_label };
     });
     var rows = rankingRows(panel, items, { ranked: true });
     townOrder.forEach(function (i, pos) { townRowOf[i] = rows[pos]; });
@@ -391,7 +391,7 @@
       var f = D.towns.features[fr.town];
       currentRow = townRowOf[fr.town];
       currentRow.classList.add("current");
-      byId("town-box-name").textContent = "第 " + f.rank + " 名 · " + f.name;
+      byId("town-box-name").textContent = f.place + " · " + f.name;
       byId("town-box-value").textContent = f.detail[0][1];
       byId("town-box-label").textContent = f.detail[0][0];
       detailCells.forEach(function (cells, k) {

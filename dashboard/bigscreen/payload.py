@@ -24,8 +24,9 @@ import shapely
 
 from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES, classify, legend_labels
 from dashboard.engine import Engine
+from dashboard.engine.catalog import MISSING_TEXT, json_ready, metric_title, text_of, value_text
 from dashboard.engine.metrics import METRICS
-from dashboard.maps.geojson import to_storage_crs
+from dashboard.engine.targets import STATUS_TONES, TargetStatus
 from dashboard.maps.shapes import simplify_areas
 from dashboard.theme import DARK, DEMO_BADGE, LAYER_COLORS, NO_DATA, ramp, service_color
 
@@ -82,12 +83,6 @@ def plain_number(value: float, decimals: int = 2) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def metric_title(key: str) -> str:
-    """``每万人口高价值发明专利拥有量（件）``: label with unit (none for %)."""
-    metric = METRICS[key]
-    return f"{metric.label}（{metric.unit}）" if metric.unit and metric.unit != "%" else metric.label
-
-
 def light_geometries(frame: gpd.GeoDataFrame, metric_crs: str, tolerance_m: float = SIMPLIFY_M
                      ) -> list[dict[str, Any] | None]:
     """GeoJSON geometries of ``frame`` (EPSG:4326), simplified in metres and rounded, same order.
@@ -131,9 +126,10 @@ def target_card(key: str, title: str, row: pd.Series | None) -> dict[str, Any]:
         The indicator's row of :meth:`Engine.targets`, or ``None`` when the
         indicators layer lacks it (the card then shows ``—``).
     """
+    no_data = TargetStatus.NO_DATA
     card: dict[str, Any] = {"key": key, "title": title, "value": "—", "unit": "", "year": "",
                             "target": "目标 —", "progress": 0.0, "progress_text": "",
-                            "arrow": "", "trend": "无指标数据", "status": "暂无数据", "tone": "none"}
+                            "arrow": "", "trend": "无指标数据", "status": no_data.value, "tone": STATUS_TONES[no_data]}
     if row is None:
         return card
     unit = str(row["unit"] or "")
@@ -156,14 +152,8 @@ def target_card(key: str, title: str, row: pd.Series | None) -> dict[str, Any]:
         card["trend"] = f"年均 {'+' if slope > 0 else ''}{plain_number(slope)} {per}".rstrip()
     else:
         card["trend"] = "年度数据不足，无趋势"
-    on_track = row["on_track"]
-    reached = pd.notna(latest_year) and pd.notna(target_year) and int(latest_year) >= int(target_year)
-    if on_track is None or (isinstance(on_track, float) and math.isnan(on_track)):
-        card["status"], card["tone"] = "趋势待定", "none"
-    elif bool(on_track):
-        card["status"], card["tone"] = ("已达标" if reached else "按趋势可达标"), "good"
-    else:
-        card["status"], card["tone"] = ("未达标" if reached else "按趋势难达标"), "bad"
+    status = TargetStatus(row["status"])  # the engine's one rule (dashboard.engine.targets)
+    card["status"], card["tone"] = status.value, STATUS_TONES[status]
     return card
 
 
@@ -174,19 +164,6 @@ def target_cards(targets: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- areas
-
-
-def _ranking_order(values: np.ndarray) -> np.ndarray:
-    """Positions from the highest value down; missing values last (stable)."""
-    filled = np.where(np.isfinite(values), values, -np.inf)
-    return np.argsort(-filled, kind="stable")
-
-
-def _share(values: np.ndarray) -> list[float]:
-    """Each value as a share of the largest (bar lengths), 0 when missing."""
-    finite = values[np.isfinite(values)]
-    top = float(finite.max()) if len(finite) and finite.max() > 0 else 0.0
-    return [round(float(v) / top, 4) if top and math.isfinite(v) and v > 0 else 0.0 for v in values]
 
 
 def choropleth_legend(values: np.ndarray, metric: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -206,22 +183,26 @@ def town_view(engine: Engine, metric: str) -> dict[str, Any]:
     """Towns coloured and ranked by ``metric``, each with its figures for the tour."""
     table = engine.choropleth("town")
     geoms = light_geometries(table, engine.metric_crs)
-    raw = table.geometry.to_crs("EPSG:4326").to_numpy()
+    raw = table.geometry.to_numpy()
     values = pd.to_numeric(table[metric], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     fills, legend = choropleth_legend(values, metric)
-    order = _ranking_order(values)
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(1, len(order) + 1)
-    share = _share(values)
+    ranking = engine.ranking("town", metric)
+    order = ranking["pos"].to_numpy()
+    rank = np.zeros(len(table), dtype=np.int64)  # 0: no rank (no value)
+    rank[order] = ranking["rank"].fillna(0).to_numpy(dtype=np.int64)
+    share = np.zeros(len(table))
+    share[order] = ranking["share"].to_numpy()
     detail_keys = [metric, *[k for k in TOWN_DETAIL if k != metric]]
     features = []
     for i in range(len(table)):
         row = table.iloc[i]
         features.append({
-            "id": str(row["id"]), "name": str(row["name"]), "geometry": geoms[i], "fill": fills[i],
-            "value": METRICS[metric].format(values[i]), "share": share[i], "rank": int(rank[i]),
+            "id": str(row["id"]), "name": text_of(row["name"]), "geometry": geoms[i], "fill": fills[i],
+            "value": value_text(metric, values[i]), "share": round(float(share[i]), 4),
+            "rank": int(rank[i]) or None, "rank_label": str(int(rank[i])) if rank[i] else MISSING_TEXT,
+            "place": f"第 {int(rank[i])} 名" if rank[i] else "无排名",
             "bounds": _bounds(raw[i]), "label_at": _label_point(raw[i]),
-            "detail": [[METRICS[k].label, METRICS[k].format(row[k])] for k in detail_keys],
+            "detail": [[METRICS[k].label, value_text(k, row[k])] for k in detail_keys],
         })
     return {"metric": metric, "title": "镇街排名", "legend_title": metric_title(metric),
             "scheme": f"分级：{SCHEMES[DEFAULT_SCHEME][1]}", "legend": legend, "features": features,
@@ -230,13 +211,12 @@ def town_view(engine: Engine, metric: str) -> dict[str, Any]:
 
 def service_ranking(engine: Engine, metric: str) -> list[dict[str, Any]]:
     """Towns by ``metric`` (e.g. 服务覆盖率) from the lowest up, for the service-network view: gaps first."""
-    table = engine.choropleth("town")
-    values = pd.to_numeric(table[metric], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    share = _share(values)
-    order = _ranking_order(values)[::-1]
-    order = np.concatenate([order[np.isfinite(values[order])], order[~np.isfinite(values[order])]])
-    return [{"name": str(table["name"].iloc[i]), "value": METRICS[metric].format(values[i]), "share": share[i]}
-            for i in order[:SERVICE_ROWS]]
+    ranking = engine.ranking("town", metric, ascending=True)
+    top = engine.ranking("town", metric)  # bar lengths are shares of the largest value, as in every ranking
+    share = dict(zip(top["pos"], top["share"], strict=True))
+    return [{"name": text_of(row["name"]), "value": value_text(metric, row[metric]),
+             "share": round(float(share[row["pos"]]), 4)}
+            for _, row in ranking.head(SERVICE_ROWS).iterrows()]
 
 
 def park_view(engine: Engine, metric: str) -> dict[str, Any] | None:
@@ -245,36 +225,32 @@ def park_view(engine: Engine, metric: str) -> dict[str, Any] | None:
     if len(table) == 0:
         return None
     geoms = light_geometries(table, engine.metric_crs)
-    raw = table.geometry.to_crs("EPSG:4326").to_numpy()
-    values = pd.to_numeric(table[metric], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    share = _share(values)
-    features = [{"name": str(table["name"].iloc[i]), "geometry": geoms[i], "label_at": _label_point(raw[i])}
+    raw = table.geometry.to_numpy()
+    features = [{"name": text_of(table["name"].iloc[i]), "geometry": geoms[i], "label_at": _label_point(raw[i])}
                 for i in range(len(table))]
     ranking = []
-    for i in _ranking_order(values):
-        row = table.iloc[i]
-        sub = " · ".join(f"{METRICS[k].label} {METRICS[k].format(row[k])}" for k in PARK_DETAIL)
-        ranking.append({"name": str(row["name"]), "value": METRICS[metric].format(values[i]),
-                        "share": share[i], "sub": sub})
+    for _, row in engine.ranking("park", metric).iterrows():
+        sub = " · ".join(f"{METRICS[k].label} {value_text(k, row[k])}" for k in PARK_DETAIL)
+        ranking.append({"name": text_of(row["name"]), "value": value_text(metric, row[metric]),
+                        "share": round(float(row["share"]), 4), "sub": sub,
+                        "rank_label": MISSING_TEXT if pd.isna(row["rank"]) else str(int(row["rank"]))})
     return {"metric": metric, "title": "园区排名", "subtitle": metric_title(metric), "features": features,
             "ranking": ranking, "color": LAYER_COLORS["parks"], "bounds": _bounds(shapely.union_all(raw))}
 
 
 def gi_view(engine: Engine) -> dict[str, Any] | None:
     """Geographic-indication areas with name, category and towns; ``None`` when there are none."""
-    gi = engine.bundle.frame("gi_areas")
-    if gi is None or len(gi) == 0:
+    gi = engine.layer("gi_areas")
+    if gi is None:
         return None
     gi = gi[~(gi.geometry.isna() | gi.geometry.is_empty)]
     if len(gi) == 0:
         return None
     geoms = light_geometries(gi, engine.metric_crs)
-    raw = to_storage_crs(gi, "gi_areas").geometry.to_numpy()
+    raw = gi.geometry.to_numpy()  # canonical layers are stored in lon/lat
 
     def text(row: pd.Series, column: str) -> str:
-        value = row.get(column)
-        return "" if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA \
-            else str(value).strip()
+        return text_of(row.get(column))
 
     items = []
     for i in range(len(gi)):
@@ -291,10 +267,9 @@ def gi_view(engine: Engine) -> dict[str, Any] | None:
 
 def service_view(engine: Engine) -> dict[str, Any] | None:
     """Service points by type with their reach, the district coverage and the town ranking."""
-    points = engine.bundle.frame("service_points")
-    if points is None or len(points) == 0:
+    points = engine.layer("service_points")
+    if points is None:
         return None
-    points = to_storage_crs(points, "service_points")
     radii = engine.service_radii
     xy = shapely.get_coordinates(points.geometry.values)
     items = []
@@ -311,8 +286,9 @@ def service_view(engine: Engine) -> dict[str, Any] | None:
     district = engine.stats("district").iloc[0]
     coverage = METRICS["service_coverage_rate"]
     return {"title": "知识产权服务网络", "subtitle": f"{len(items)} 个服务站点", "points": items, "types": types,
-            "coverage_label": coverage.label, "coverage": coverage.format(district["service_coverage_rate"]),
-            "covered": f"{METRICS['covered'].label} {METRICS['covered'].format(district['covered'])}",
+            "coverage_label": coverage.label, "coverage": value_text("service_coverage_rate",
+                                                                     district["service_coverage_rate"]),
+            "covered": f"{METRICS['covered'].label} {value_text('covered', district['covered'])}",
             "ranking_title": f"{coverage.label}最低的镇街"}
 
 
@@ -340,15 +316,14 @@ def build_payload(engine: Engine, town_metric: str, park_metric: str, service_me
         if key not in METRICS:
             msg = f"unknown metric {key!r}; expected one of {sorted(METRICS)}"
             raise ValueError(msg)
-    district = engine.bundle.config.district
     service = service_view(engine)
     if service is not None:
         service["ranking"] = service_ranking(engine, service_metric)
     return {
         "district": engine.district_name,
-        "data_date": district.data_date or "未注明",
-        "source": district.source or "未注明",
-        "demo": bool(engine.bundle.is_demo),
+        "data_date": engine.data_date,
+        "source": engine.source,
+        "demo": engine.is_demo,
         "demo_badge": DEMO_BADGE,
         "demo_note": NOTES["demo"],
         "palette": {**DARK, "highlight": LAYER_COLORS["highlight"], "towns": LAYER_COLORS["towns"],
@@ -362,19 +337,6 @@ def build_payload(engine: Engine, town_metric: str, park_metric: str, service_me
     }
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready copy: numpy scalars to Python, NaN to ``None``."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def to_script_json(payload: dict[str, Any]) -> str:
     """JSON text safe inside ``<script type="application/json">``: ``<``, ``>``, ``&`` escaped.
 
@@ -383,5 +345,5 @@ def to_script_json(payload: dict[str, Any]) -> str:
     >>> "</script>" in to_script_json({"name": "</script><img src=x>"})
     False
     """
-    text = json.dumps(_plain(payload), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = json.dumps(json_ready(payload), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

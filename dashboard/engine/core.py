@@ -7,7 +7,10 @@ per engine (placement, rights, service reach) and shared by every level.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -18,17 +21,71 @@ from dashboard.engine import coverage as cov
 from dashboard.engine import grids as grid_mod
 from dashboard.engine import metrics as m
 from dashboard.engine import placement as pl
+from dashboard.engine.catalog import LEVEL_LABELS, LEVELS, MAPPABLE_METRICS, METRICS, WAN_PER_YI, text_of
+from dashboard.engine.memo import Memo
+from dashboard.engine.ranking import rank_values, share_of_top
 from dashboard.engine.rights import RightsRollup, rollup_rights
 from dashboard.engine.targets import target_progress
 from loaders import DataBundle, ProblemLog
+from loaders.config import FolderConfig
+from loaders.errors import EngineInputError
 from loaders.schema import HOLDING_FIELDS, OUTSIDE_AREA, UNLOCATED_AREA
 from loaders.schema import LAYERS as LAYERS_ORDER
 
-LEVELS: dict[str, str] = {"district": "全区", "town": "镇街", "park": "园区", "grid": "网格"}
-"""Level key → Chinese label."""
+T = TypeVar("T")
 
 DEFAULT_GRID_CELL_M = 1000.0
 """Size of generated grid cells when the folder has no official grid."""
+
+VOLATILE_ENTRIES = 64
+"""Most results kept of the ``volatile`` kind (one per metric × classification users tried)."""
+
+
+@dataclass(frozen=True)
+class TargetMeasure:
+    """How a district figure measures an indicator with a target: which metric, times which factor."""
+
+    metric: str
+    factor: float = 1.0
+    """Brings the metric into the indicator's unit (万元 → 亿元: 1/10,000)."""
+
+
+TARGET_MEASURES: dict[str, TargetMeasure] = {
+    "high_value_per_10k_pop": TargetMeasure("high_value_per_10k_pop"),
+    "pledge_financing_yi": TargetMeasure("pledge_amount_wan", 1.0 / WAN_PER_YI),
+}
+"""Indicator key → the district figure computed from enterprise data that measures it (the 测算值)."""
+
+
+@dataclass(frozen=True)
+class CommissionerSummary:
+    """What one commissioner looks after."""
+
+    cells: int
+    enterprises: int
+    with_ip: int
+    without_ip: int
+    """培育对象: firms in the cells without any valid patent, trademark or copyright."""
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A district figure as a key-figure card shows it: in the unit of its target when it has one."""
+
+    key: str
+    label: str
+    value: float
+    unit: str
+    decimals: int
+    target: pd.Series | None = None
+    """The indicator's row of :meth:`Engine.targets` when this figure measures one."""
+    target_progress: float = np.nan
+    """The figure (in the target's unit) ÷ the target."""
+
+    @property
+    def percent(self) -> bool:
+        """Whether the value is a share (0–1)."""
+        return self.unit == "%"
 
 
 def _area_ids(areas: pd.DataFrame) -> list[str]:
@@ -58,7 +115,7 @@ class Engine:
                  grid_over: str = "parks") -> None:
         if grid_over not in ("parks", "towns"):
             msg = f"grid_over 应为 parks 或 towns，而不是 {grid_over!r}"
-            raise ValueError(msg)
+            raise EngineInputError(msg)
         self.grid_over = grid_over
         self.bundle = bundle
         self.year = year
@@ -66,12 +123,55 @@ class Engine:
         self.grid_shape = grid_shape
         self.metric_crs = bundle.config.metric_crs
         self._rights_log = ProblemLog()
+        self._tables = Memo()
+        self._volatile = Memo(entries=VOLATILE_ENTRIES)
+
+    # -- memo ---------------------------------------------------------------------------------
+
+    def memo(self, key: Hashable, compute: Callable[[], T], *, volatile: bool = False) -> T:
+        """``compute()`` once per ``key`` for this engine's data, shared by every caller and thread.
+
+        The engine's own tables are memoised this way; callers keep what they
+        derive from them here too (the maps' prepared layers, rendered export
+        files), so it lives exactly as long as the data it came from.
+        ``volatile`` results (one per choice of metric and classification) are
+        bounded, the least recently used dropped first.  Returned values are
+        shared: never change them in place.
+        """
+        return (self._volatile if volatile else self._tables).get(key, compute)
 
     # -- layers -------------------------------------------------------------------------------
 
-    def _layer(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame | None:
+    def layer(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame | None:
+        """The canonical layer ``name`` (see :data:`loaders.schema.LAYERS`), ``None`` when absent or empty."""
         frame = self.bundle.frame(name)
         return None if frame is None or len(frame) == 0 else frame
+
+    _layer = layer
+
+    def has_layer(self, name: str) -> bool:
+        """Whether the folder has rows in layer ``name``."""
+        return self.layer(name) is not None
+
+    @property
+    def settings(self) -> FolderConfig:
+        """The folder's settings (``ipgrid.toml``)."""
+        return self.bundle.config
+
+    @property
+    def data_date(self) -> str:
+        """``数据截至`` from the folder's settings, or 未注明."""
+        return self.settings.district.data_date or "未注明"
+
+    @property
+    def source(self) -> str:
+        """``来源`` from the folder's settings, or 未注明."""
+        return self.settings.district.source or "未注明"
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether every view must carry the 示例数据 label."""
+        return bool(self.bundle.is_demo)
 
     @property
     def towns(self) -> gpd.GeoDataFrame:
@@ -199,7 +299,9 @@ class Engine:
     def _values(self) -> dict[str, np.ndarray]:
         values = m.firm_values(self.firms)
         values["located"] = self.placement.located.astype("float64")
-        values["covered"] = self.covered.astype("float64")
+        # Without service points nobody knows the coverage: the sums (and so the rate) are null, not 0.
+        values["covered"] = (self.covered.astype("float64") if self.has_layer("service_points")
+                             else np.full(len(self.firms), np.nan))
         return values
 
     def _areas_km2(self, geoms: gpd.GeoSeries) -> np.ndarray:
@@ -263,7 +365,19 @@ class Engine:
         ``town`` adds a 区外 row (located outside every town) and a 未定位 row
         (no coordinates), so the towns' rows add up to the district; ``park``
         lists parks only (firms outside parks are in no row); ``grid`` lists cells.
+        Computed once per engine; the frame is shared, never change it in place.
+
+        Raises
+        ------
+        EngineInputError
+            ``level`` is not a key of :data:`~dashboard.engine.catalog.LEVELS`.
         """
+        if level not in LEVELS:
+            msg = f"层级应为 {list(LEVELS)} 之一，而不是 {level!r}"
+            raise EngineInputError(msg)
+        return self._tables.get(("stats", level), lambda: self._stats(level))
+
+    def _stats(self, level: str) -> pd.DataFrame:
         if level == "district":
             return self._district_table()
         if level == "town":
@@ -282,8 +396,7 @@ class Engine:
             ids = [str(i) for i in cells["grid_id"]]
             names = [str(nm) if isinstance(nm, str) and nm else i for nm, i in zip(cells["name"], ids, strict=True)]
             return self._area_table("grid", self.placement.grid, cells, ids, names, None)
-        msg = f"level 应为 {sorted(LEVELS)} 之一，而不是 {level!r}"
-        raise ValueError(msg)
+        raise AssertionError(level)  # pragma: no cover - stats() checked the level
 
     def _park_table(self, parks: gpd.GeoDataFrame) -> pd.DataFrame:
         # Parks may overlap: a firm in two parks counts in both, so sum over (firm, park) pairs.
@@ -307,7 +420,7 @@ class Engine:
     @property
     def district_name(self) -> str:
         """District name from ipgrid.toml, else 全区."""
-        return self.bundle.config.district.name or LEVELS["district"]
+        return self.bundle.config.district.name or LEVEL_LABELS["district"]
 
     def district_population(self) -> float:
         """``[district] population`` from ipgrid.toml, else the towns' sum when every town has one."""
@@ -317,10 +430,14 @@ class Engine:
         pops = self.towns["population"].to_numpy(dtype="float64", na_value=np.nan)
         return float(pops.sum()) if len(pops) and not np.isnan(pops).any() else np.nan
 
+    @cached_property
+    def _district_outline(self) -> shapely.Geometry:
+        """The union of the towns (computed once: the district table and the district map share it)."""
+        return shapely.union_all(self.towns.geometry.values)
+
     def _district_table(self) -> pd.DataFrame:
         codes = np.zeros(len(self.firms), dtype=np.int64)
-        union = shapely.union_all(self.towns.geometry.values)
-        district = gpd.GeoDataFrame(geometry=[union], crs=self.towns.crs)
+        district = gpd.GeoDataFrame(geometry=[self._district_outline], crs=self.towns.crs)
         table = self._area_table("district", codes, district, ["district"], [self.district_name],
                                  np.array([self.district_population()]))
         return table
@@ -328,7 +445,10 @@ class Engine:
     # -- per-firm table -----------------------------------------------------------------------
 
     def firm_table(self) -> pd.DataFrame:
-        """Every enterprise with where it is, what it holds and its nearest service point."""
+        """Every enterprise with where it is, what it holds and its nearest service point (shared frame)."""
+        return self._tables.get(("firm_table",), self._firm_table)
+
+    def _firm_table(self) -> pd.DataFrame:
         firms = self.firms
         place = self.placement
         town_names = np.asarray(self.towns["name"], dtype=object)
@@ -365,19 +485,136 @@ class Engine:
     # -- targets, coverage --------------------------------------------------------------------
 
     def targets(self) -> pd.DataFrame:
-        """Indicators against their targets, with the bottom-up figures beside the reported ones."""
+        """Indicators against their targets, with the figures from enterprise data beside the reported ones.
+
+        Columns of :func:`~dashboard.engine.targets.target_progress` (status
+        with its one rule), plus ``bottom_up_progress``: the 测算值 ÷ the target.
+        """
+        return self._tables.get(("targets",), self._targets)
+
+    def _targets(self) -> pd.DataFrame:
         district = self.stats("district").iloc[0]
-        bottom_up = {
-            "high_value_per_10k_pop": float(district["high_value_per_10k_pop"]),
-            "pledge_financing_yi": float(district["pledge_amount_wan"]) / 10000.0,
-        }
-        return target_progress(self._layer("indicators"), bottom_up)
+        bottom_up = {key: float(district[measure.metric]) * measure.factor
+                     for key, measure in TARGET_MEASURES.items()}
+        table = target_progress(self.layer("indicators"), bottom_up)
+        target = pd.to_numeric(table["target"], errors="coerce").to_numpy(dtype="float64")
+        measured = pd.to_numeric(table["bottom_up"], errors="coerce").to_numpy(dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["bottom_up_progress"] = np.where(np.isfinite(target) & (target != 0), measured / target, np.nan)
+        return table
+
+    def kpis(self, keys: tuple[str, ...]) -> list[Kpi]:
+        """The district's figures ``keys`` for key-figure cards, each in its target's unit when it has one.
+
+        A figure that measures an indicator with a target (:data:`TARGET_MEASURES`:
+        pledge financing is summed in 万元 and targeted in 亿元) is given in the
+        target's unit, with the target row and the share of it reached.
+        """
+        district = self.stats("district").iloc[0]
+        targets = self.targets()
+        by_metric = {measure.metric: (key, measure) for key, measure in TARGET_MEASURES.items()}
+        out = []
+        for key in keys:
+            metric = METRICS[key]
+            kpi = Kpi(key, metric.label, float(pd.to_numeric(district[key], errors="coerce")), metric.unit,
+                      metric.decimals)
+            if key in by_metric and len(targets):
+                indicator, measure = by_metric[key]
+                rows = targets[(targets["key"] == indicator) & targets["target"].notna()]
+                if len(rows):
+                    row = rows.iloc[0]
+                    unit = str(row["unit"] or metric.unit)
+                    decimals = 2 if measure.factor != 1.0 else metric.decimals
+                    kpi = Kpi(key, metric.label, kpi.value * measure.factor, unit, decimals, row,
+                              float(row["bottom_up_progress"]))
+            out.append(kpi)
+        return out
+
+    def ranking(self, level: str, metric: str, *, ascending: bool = False) -> pd.DataFrame:
+        """The areas of ``level`` ranked by ``metric`` (the one rule of :mod:`dashboard.engine.ranking`).
+
+        Returns
+        -------
+        DataFrame
+            The rows of :meth:`choropleth` (without geometry) in display order,
+            with ``rank`` (``<NA>`` for an area without the figure), ``of``
+            (how many areas were ranked), ``share`` (value ÷ the largest value,
+            for bars) and ``pos`` (the row's position in :meth:`choropleth`).
+        """
+        if metric not in MAPPABLE_METRICS:
+            msg = f"不能按指标 {metric!r} 排名；可用的指标：{', '.join(MAPPABLE_METRICS)}"
+            raise EngineInputError(msg)
+
+        def build() -> pd.DataFrame:
+            table = pd.DataFrame(self.choropleth(level).drop(columns="geometry"))
+            ranks = rank_values(table[metric], table["name"], ascending=ascending)
+            table.insert(0, "rank", ranks.rank.to_numpy())
+            table.insert(1, "of", ranks.of)
+            table["share"] = share_of_top(table[metric])
+            table["pos"] = np.arange(len(table))
+            return table.iloc[ranks.order].reset_index(drop=True)
+
+        return self._tables.get(("ranking", level, metric, ascending), build)
+
+    def rank_of(self, level: str, metric: str, area_id: str) -> tuple[int | None, int]:
+        """(rank, how many ranked) of one area; rank ``None`` when the area has no value or does not exist."""
+        table = self.ranking(level, metric)
+        row = table[table["id"].astype(str) == str(area_id)]
+        if row.empty or pd.isna(row["rank"].iloc[0]):
+            return None, int(table["of"].iloc[0]) if len(table) else 0
+        return int(row["rank"].iloc[0]), int(row["of"].iloc[0])
+
+    def rank_at(self, level: str, metric: str, pos: int) -> tuple[int | None, int]:
+        """(rank, how many ranked) of the area in row ``pos`` of :meth:`choropleth`."""
+        table = self.ranking(level, metric)
+        by_pos = self._tables.get(("rank-by-pos", level, metric),
+                                  lambda: table.set_index("pos")["rank"].sort_index())
+        of = int(table["of"].iloc[0]) if len(table) else 0
+        rank = by_pos.iloc[pos] if 0 <= pos < len(by_pos) else pd.NA
+        return (None if pd.isna(rank) else int(rank)), of
+
+    def firms_in(self, level: str, area_id: str) -> pd.DataFrame:
+        """Rows of :meth:`firm_table` placed in one town, park or grid cell (by placement, not by name)."""
+        def rows() -> np.ndarray:
+            areas = self.areas(level)
+            hits = np.flatnonzero(areas["id"].astype(str).to_numpy() == str(area_id))
+            if level == "district":
+                return np.arange(len(self.firms))
+            if not len(hits):
+                return np.zeros(0, dtype=np.int64)
+            where = int(hits[0])
+            place = self.placement
+            if level == "town":
+                return np.flatnonzero(place.town == where)
+            if level == "grid":
+                return np.flatnonzero(place.grid == where)
+            return np.unique(place.park_firm[place.park_index == where])
+
+        positions = self._tables.get(("firms-in", level, str(area_id)), rows)
+        return self.firm_table().iloc[positions]
+
+    def breakdown(self, level: str, area_id: str, by: str) -> pd.DataFrame:
+        """Firms of one area by ``industry`` or ``tier``: ``label``, ``enterprises``, largest first, zeros left out."""
+        if by not in ("industry", "tier"):
+            msg = f"分类应为 industry 或 tier，而不是 {by!r}"
+            raise EngineInputError(msg)
+        stats = self.stats(level)
+        rows = stats[stats["id"].astype(str) == str(area_id)]
+        prefix = f"{by}:"
+        cols = [c for c in stats.columns if c.startswith(prefix)]
+        counts = [int(v) if pd.notna(v) else 0 for v in (rows.iloc[0][cols] if len(rows) else [0] * len(cols))]
+        out = pd.DataFrame({"label": [c[len(prefix):] for c in cols], "enterprises": counts})
+        return out[out["enterprises"] > 0].sort_values("enterprises", ascending=False, kind="stable"
+                                                        ).reset_index(drop=True)
 
     def uncovered_firms(self) -> pd.DataFrame:
         """Located firms beyond the reach of every service point, nearest point and distance."""
-        table = self.firm_table()
-        located = self.placement.located
-        return table[located & ~self.covered].reset_index(drop=True)
+        def build() -> pd.DataFrame:
+            table = self.firm_table()
+            located = self.placement.located
+            return table[located & ~self.covered].reset_index(drop=True)
+
+        return self._tables.get(("uncovered",), build)
 
     def suggest_sites(self, k: int, *, radius_m: float | None = None, only_with_ip: bool | None = None
                       ) -> pd.DataFrame:
@@ -387,6 +624,10 @@ class Engine:
         and is chosen to cover the most firms still uncovered; ``only_with_ip``
         True/False restricts the firms counted to those with/without IP.
         """
+        key = ("sites", int(k), radius_m, only_with_ip)
+        return self._tables.get(key, lambda: self._suggest_sites(int(k), radius_m, only_with_ip))
+
+    def _suggest_sites(self, k: int, radius_m: float | None, only_with_ip: bool | None) -> pd.DataFrame:
         cfg = self.bundle.config
         radius = float(radius_m if radius_m is not None else cfg.radius_for("基层知识产权工作站"))
         want = self.placement.located & ~self.covered
@@ -420,11 +661,13 @@ class Engine:
     # -- geometry of each level, commissioners ------------------------------------------------
 
     def areas(self, level: str) -> gpd.GeoDataFrame:
-        """Polygons of ``level`` (EPSG:4326) with ``id``/``name``, in the order of :meth:`stats` rows."""
+        """Polygons of ``level`` (EPSG:4326) with ``id``/``name``, in the order of :meth:`stats` rows (shared)."""
+        return self._tables.get(("areas", level), lambda: self._areas(level))
+
+    def _areas(self, level: str) -> gpd.GeoDataFrame:
         if level == "district":
-            union = shapely.union_all(self.towns.geometry.values)
-            return gpd.GeoDataFrame({"id": ["district"], "name": [self.district_name]}, geometry=[union],
-                                    crs=self.towns.crs)
+            return gpd.GeoDataFrame({"id": ["district"], "name": [self.district_name]},
+                                    geometry=[self._district_outline], crs=self.towns.crs)
         table = self.stats(level)
         source = {"town": self.towns, "park": self.parks, "grid": self.cells}[level]
         if source is None:
@@ -434,7 +677,10 @@ class Engine:
                                 geometry=source.geometry.values, crs=source.crs)
 
     def choropleth(self, level: str) -> gpd.GeoDataFrame:
-        """:meth:`areas` joined with every metric of :meth:`stats` (区外/未定位 rows left out)."""
+        """:meth:`areas` joined with every metric of :meth:`stats` (区外/未定位 rows left out; shared)."""
+        return self._tables.get(("choropleth", level), lambda: self._choropleth(level))
+
+    def _choropleth(self, level: str) -> gpd.GeoDataFrame:
         areas = self.areas(level)
         table = self.stats(level).iloc[: len(areas)].reset_index(drop=True)
         return gpd.GeoDataFrame(table, geometry=areas.geometry.values, crs=areas.crs)
@@ -443,3 +689,51 @@ class Engine:
     def commissioners(self) -> grid_mod.CommissionerReport:
         """Cells with their commissioners, cells with none, commissioners with none."""
         return grid_mod.join_commissioners(self.cells, self._layer("commissioners"))
+
+    def commissioner_directory(self) -> dict[str, str]:
+        """Commissioner name → phone (first seen; "" when none): those with cells first, then those without."""
+        def build() -> dict[str, str]:
+            report = self.commissioners
+            out: dict[str, str] = {}
+            for frame, column in ((report.assignments, "commissioner"), (report.idle_commissioners, "name")):
+                for name, phone in zip(frame[column], frame["phone"], strict=True):
+                    out.setdefault(text_of(name), text_of(phone))
+            out.pop("", None)
+            return out
+
+        return self._tables.get(("commissioner-directory",), build)
+
+    def cells_of(self, commissioner: str) -> list[str]:
+        """Grid ids assigned to ``commissioner``, in the order of the cells."""
+        a = self.commissioners.assignments
+        return a.loc[a["commissioner"].astype(str) == commissioner, "grid_id"].astype(str).drop_duplicates().tolist()
+
+    def firms_of(self, commissioner: str) -> pd.DataFrame:
+        """Rows of :meth:`firm_table` in the cells of ``commissioner``."""
+        table = self.firm_table()
+        return table[table["grid_id"].astype(str).isin(set(self.cells_of(commissioner))).to_numpy()]
+
+    def commissioner_summary(self, commissioner: str) -> CommissionerSummary:
+        """How many cells, firms, firms with IP and 培育对象 (firms without IP) ``commissioner`` looks after."""
+        firms = self.firms_of(commissioner)
+        has_ip = firms["has_ip"].fillna(False).to_numpy(dtype=bool)
+        return CommissionerSummary(cells=len(self.cells_of(commissioner)), enterprises=len(firms),
+                                   with_ip=int(has_ip.sum()), without_ip=int((~has_ip).sum()))
+
+    def cell_table(self, ids: list[str]) -> pd.DataFrame:
+        """The grid statistics of cells ``ids`` (in the cells' order) with each cell's ``parent`` park/town."""
+        stats = self.choropleth("grid")
+        keep = stats["id"].astype(str).isin(set(ids)).to_numpy()
+        table = pd.DataFrame(stats.loc[keep].drop(columns="geometry")).rename(columns={"id": "grid_id"})
+        parents = self.cells[["grid_id", "parent"]].astype({"grid_id": str})
+        return table.astype({"grid_id": str}).merge(parents, on="grid_id", how="left")
+
+    def unassigned_cells(self) -> pd.DataFrame:
+        """Cells nobody looks after (``grid_id``, ``name``, ``parent``) with their number of firms."""
+        def build() -> pd.DataFrame:
+            table = self.commissioners.unassigned_cells.copy()
+            grid = self.stats("grid").set_index("id")
+            table["enterprises"] = grid["enterprises"].reindex(table["grid_id"].astype(str)).to_numpy()
+            return table
+
+        return self._tables.get(("unassigned-cells",), build)

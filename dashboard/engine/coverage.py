@@ -31,6 +31,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from loaders.config import DEFAULT_SERVICE_RADIUS_M, FolderConfig
+from loaders.errors import EngineInputError
 
 COVERAGE_LABELS: dict[str, str] = {
     "area": "区域",
@@ -78,7 +79,7 @@ def _check_radius(radius_m: float) -> float:
     value = float(radius_m)
     if not math.isfinite(value) or value <= 0:
         msg = f"服务半径 radius_m 应为正数（米），而不是 {radius_m!r}"
-        raise ValueError(msg)
+        raise EngineInputError(msg)
     return value
 
 
@@ -203,7 +204,7 @@ def reach(firm_xy: np.ndarray, points_xy: np.ndarray, radii_m: np.ndarray, *, wo
     if not (np.isfinite(radii).all() and (radii >= 0).all()):
         bad = radii[~(np.isfinite(radii) & (radii >= 0))][:3].tolist()
         msg = f"服务半径应为非负数（米），而不是 {bad}"
-        raise ValueError(msg)
+        raise EngineInputError(msg)
     covered = np.zeros(len(firms), dtype=bool)
     pok = _finite_rows(points)
     todo = _finite_rows(firms)
@@ -306,7 +307,7 @@ def suggest_sites(uncovered_xy: np.ndarray, candidate_xy: np.ndarray, radius_m: 
     radius = _check_radius(radius_m)
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
         msg = f"建议站点数 k 应为非负整数，而不是 {k!r}"
-        raise ValueError(msg)
+        raise EngineInputError(msg)
     if weights is None:
         w = np.ones(len(firms), dtype=np.float64)
     else:
@@ -316,7 +317,7 @@ def suggest_sites(uncovered_xy: np.ndarray, candidate_xy: np.ndarray, radius_m: 
             raise ValueError(msg)
         if not (np.isfinite(w).all() and (w >= 0).all()):
             msg = "权重 weights 应为非负数"
-            raise ValueError(msg)
+            raise EngineInputError(msg)
     fok = _finite_rows(firms) & (w > 0)
     firms, w = firms[fok], w[fok]
     cpos = np.flatnonzero(_finite_rows(cand))

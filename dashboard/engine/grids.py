@@ -37,6 +37,7 @@ import pyproj
 import shapely
 
 from loaders.config import FolderConfig
+from loaders.errors import ConfigError, EngineInputError, LayerCrsError
 from loaders.schema import DEFAULT_METRIC_CRS, STORAGE_CRS
 
 GridShape = Literal["square", "hex"]
@@ -71,14 +72,14 @@ def _check_cell(cell_m: float) -> float:
     value = float(cell_m)
     if not math.isfinite(value) or value <= 0:
         msg = f"网格大小 cell_m 应为正数（米），而不是 {cell_m!r}"
-        raise ValueError(msg)
+        raise EngineInputError(msg)
     return value
 
 
 def _check_shape(shape: str) -> None:
     if shape not in SHAPES:
         msg = f"网格形状 shape 为 {shape!r}，应为 {sorted(SHAPES)} 之一"
-        raise ValueError(msg)
+        raise EngineInputError(msg)
 
 
 def _size_label(cell_m: float) -> str:
@@ -390,7 +391,7 @@ class _BundleLike(Protocol):
 def _check_metric_crs(metric_crs: str) -> None:
     if not pyproj.CRS.from_user_input(metric_crs).is_projected:
         msg = f"计算坐标系 metric_crs 应为投影坐标系（单位：米），而 {metric_crs} 不是；例如 EPSG:4549"
-        raise ValueError(msg)
+        raise ConfigError(msg)
 
 
 def _text_or_na(series: pd.Series) -> pd.Series:
@@ -434,7 +435,7 @@ def official_or_generated(grids: gpd.GeoDataFrame | None, areas: gpd.GeoDataFram
     if grids is not None and len(grids) > 0:
         if grids.crs is None:
             msg = "网格图层没有坐标系（crs），无法使用；请先为其声明坐标系"
-            raise ValueError(msg)
+            raise LayerCrsError(msg)
         out = grids.to_crs(STORAGE_CRS)  # a copy, also when the CRS is the same
         for column in ("name", "parent", "commissioner", "phone"):
             out[column] = _text_or_na(out[column]) if column in out else pd.Series(pd.NA, index=out.index,
@@ -446,7 +447,7 @@ def official_or_generated(grids: gpd.GeoDataFrame | None, areas: gpd.GeoDataFram
     _check_metric_crs(metric_crs)
     if areas.crs is None:
         msg = "用于生成网格的区域图层没有坐标系（crs），无法生成网格"
-        raise ValueError(msg)
+        raise LayerCrsError(msg)
     metric = areas.to_crs(metric_crs)
     pieces = []
     for name, geom in zip(metric["name"], metric.geometry.values, strict=True):
@@ -496,7 +497,7 @@ def grids_for(bundle: _BundleLike, cell_m: float = DEFAULT_CELL_M, shape: GridSh
     """
     if over not in ("parks", "towns"):
         msg = f"over 为 {over!r}，应为 'parks'（园区）或 'towns'（镇街）"
-        raise ValueError(msg)
+        raise EngineInputError(msg)
     areas = bundle.frame(over)
     if areas is None or len(areas) == 0:
         areas = bundle.frame("towns")

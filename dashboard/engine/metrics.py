@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from dashboard.engine.formats import format_number, format_percent, with_unit
 from loaders.schema import HOLDING_FIELDS
 
 Kind = Literal["count", "sum", "ratio", "measure", "text"]
@@ -33,13 +34,16 @@ class Metric:
     decimals: int = 0
 
     def format(self, value: object) -> str:
-        """The value as shown in tables and labels, with its unit ("—" when null)."""
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-            return "—"
+        """The value with its unit, as every label, card and tooltip writes it ("—" when null).
+
+        Examples
+        --------
+        >>> METRICS["ip_coverage_rate"].format(0.25), METRICS["trademarks"].format(None)
+        ('25.0%', '—')
+        """
         if self.unit == "%":
-            return f"{float(value) * 100:.{self.decimals}f}%"
-        number = f"{float(value):,.{self.decimals}f}"
-        return f"{number} {self.unit}".strip()
+            return format_percent(value, self.decimals)
+        return with_unit(format_number(value, self.decimals), self.unit)
 
 
 _M = Metric
@@ -102,16 +106,6 @@ STATS_COLUMNS: tuple[str, ...] = (
     "located", "covered", "service_coverage_rate", "gi_count", "gi_names",
 )
 """Metric columns of every area table, in order (after ``level, id, name``)."""
-
-
-def label(key: str) -> str:
-    """Chinese label of a metric, of a ``tier:``/``industry:`` breakdown column, or the key itself."""
-    if key in METRICS:
-        return METRICS[key].label
-    if ":" in key:
-        prefix, value = key.split(":", 1)
-        return {"tier": "类别", "industry": "产业"}.get(prefix, prefix) + "·" + value
-    return {"level": "层级", "id": "编号", "name": "名称"}.get(key, key)
 
 
 def firm_values(firms: pd.DataFrame) -> dict[str, np.ndarray]:

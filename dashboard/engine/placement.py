@@ -56,7 +56,8 @@ class Placement:
     @property
     def located(self) -> np.ndarray:
         """Boolean mask of firms with coordinates."""
-        return ~np.isnan(self.x)
+        located: np.ndarray = ~np.isnan(self.x)
+        return located
 
     def in_park(self, n_firms: int) -> np.ndarray:
         """Boolean mask of firms that lie in at least one park."""

@@ -66,6 +66,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -74,6 +75,8 @@ from loaders.layers import normalize_company_name, normalize_company_names
 from loaders.problems import ProblemLog
 from loaders.schema import HOLDING_FIELDS, SOURCE_ROW
 from loaders.uscc import normalize_uscc, normalize_uscc_series
+
+_T = TypeVar("_T")
 
 LAYER = "ip_records"
 
@@ -255,8 +258,8 @@ def _number_kind_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     kind[ok] = _TYPE_DIGIT_KIND[type_digit]
     pct[ok] = _TYPE_DIGIT_PCT[type_digit]
 
-    for i in np.flatnonzero(irregular):
-        text = values.iat[i]
+    odd = np.flatnonzero(irregular)
+    for i, text in zip(odd.tolist(), values.iloc[odd].tolist(), strict=True):
         if not pd.isna(text):
             kind[i], pct[i] = _number_kind_one(str(text))
     return kind, pct
@@ -315,7 +318,7 @@ def _status_of_text(text: str) -> int:
     return _NONE
 
 
-def _codes_of_distinct(values: pd.Series, one: Callable[[str], object]) -> tuple[np.ndarray, list, list]:
+def _codes_of_distinct(values: pd.Series, one: Callable[[str], _T]) -> tuple[np.ndarray, list[object], list[_T]]:
     """Apply ``one`` to the distinct values of a text column.
 
     Returns the factorized codes (-1 for missing), the distinct values and
@@ -326,7 +329,7 @@ def _codes_of_distinct(values: pd.Series, one: Callable[[str], object]) -> tuple
     return codes, distinct, [one(str(u)) for u in distinct]
 
 
-def _status_codes(status: pd.Series) -> tuple[np.ndarray, np.ndarray, list]:
+def _status_codes(status: pd.Series) -> tuple[np.ndarray, np.ndarray, list[object]]:
     """Class codes (0 = unrecognised or empty), factorized codes (-1 = empty) and distinct texts."""
     codes, distinct, classes = _codes_of_distinct(status, _status_of_text)
     lut = np.array([*classes, _NONE], dtype=np.int8)  # code -1 (empty) reads the last entry
@@ -467,7 +470,7 @@ class _EnterpriseIndex:
                                                     count=len(wanted))
         key = np.full(len(texts), -1, dtype=np.int64)
         for i in np.flatnonzero(present & (firm < 0)).tolist():
-            key[i] = self._key(keys.iat[i], stripped.iat[i])
+            key[i] = self._key(str(keys.iat[i]), str(stripped.iat[i]))  # both present here
         return np.column_stack([firm, key])
 
     def piece(self, text: str) -> tuple[int, int]:
@@ -676,7 +679,7 @@ def _alive(records: pd.DataFrame, cls: np.ndarray, grant: np.ndarray,
     return valid, (app < after) & ~granted_by & not_lapsed
 
 
-def _report_statuses(log: ProblemLog, file: str, rows: np.ndarray, codes: np.ndarray, texts: list,
+def _report_statuses(log: ProblemLog, file: str, rows: np.ndarray, codes: np.ndarray, texts: list[object],
                      unknown: np.ndarray, has_grant: np.ndarray) -> None:
     """One problem per unreadable status text and treatment, at the first row that has it."""
     for granted, problem in ((True, "unknown_status"), (False, "unknown_status_pending")):
@@ -711,7 +714,7 @@ def _classify(records: pd.DataFrame, year: int | None, log: ProblemLog | None,
     pending &= _is_patent(kind)
     if log is not None:
         numbers = records["number"]
-        for i in np.flatnonzero(kind == _NONE):
+        for i in np.flatnonzero(kind == _NONE).tolist():
             log.add("unknown_right_type", layer=LAYER, file=file, row=rows[i], field="right_type",
                     value=numbers.iat[i])
         unknown = (cls == _NONE) & (status_codes >= 0) & (kind != _NONE)

@@ -3,44 +3,22 @@
 Call :func:`app_button` under a map; it draws one button per format (and a
 page-size choice).  A file is rendered only when its button is clicked
 (Streamlit runs the ``data`` callable on a separate thread, which the
-exports allow: they use no pyplot state), and kept per engine so a second
-click is instant.
+exports allow: they use no pyplot state), and kept in the engine's memo
+(:meth:`Engine.memo`, bounded) so a second click is instant.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import streamlit as st
 
 from dashboard.engine import Engine
-from dashboard.exports.options import DEFAULT_METRIC, FORMAT_KEYS
+from dashboard.engine.catalog import DEFAULT_METRIC
+from dashboard.exports.options import FORMAT_KEYS
 from dashboard.exports.pages import DEFAULT_SIZE, PAGE_SIZES
 from dashboard.exports.snapshot import FORMATS, file_name, render_view
 from dashboard.exports.view import ExportError, map_view
-
-KEPT_FILES = 12
-"""Rendered files kept per engine (oldest dropped first)."""
-
-_files: weakref.WeakKeyDictionary[Engine, OrderedDict[tuple, bytes]] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def _cached(engine: Engine, key: tuple, make: Callable[[], bytes]) -> bytes:
-    with _lock:
-        kept = _files.setdefault(engine, OrderedDict())
-        if key in kept:
-            kept.move_to_end(key)
-            return kept[key]
-    data = make()
-    with _lock:
-        kept[key] = data
-        while len(kept) > KEPT_FILES:
-            kept.popitem(last=False)
-    return data
 
 
 def app_button(engine: Engine, level: str, area: str | None = None, metric: str = DEFAULT_METRIC, *,
@@ -77,10 +55,10 @@ def app_button(engine: Engine, level: str, area: str | None = None, metric: str 
         columns = columns[1:]
     for column, fmt in zip(columns, formats, strict=True):
         spec = FORMATS[fmt]
-        cache_key = (level, area, metric, fmt, size if fmt != "html" else "", scheme, k, engine.year)
+        cache_key = ("export-file", level, area, metric, fmt, size if fmt != "html" else "", scheme, k)
 
         def make(fmt: str = fmt, cache_key: tuple = cache_key) -> bytes:
-            return _cached(engine, cache_key, lambda: render_view(view, fmt, size))
+            return engine.memo(cache_key, lambda: render_view(view, fmt, size), volatile=True)
 
         with column:
             st.download_button(f"下载 {fmt.upper()}", data=make, file_name=file_name(view, fmt, size),

@@ -31,15 +31,18 @@ from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from dashboard.engine import LEVELS, Engine
-from dashboard.engine.metrics import METRICS, STATS_COLUMNS
+from dashboard.engine import LEVEL_LABELS, Engine
+from dashboard.engine.catalog import DEFAULT_METRIC, MAPPABLE_METRICS, MISSING_TEXT, cell_text, column_label, text_of
+from dashboard.engine.metrics import METRICS
 from dashboard.exports import furniture as fu
+from dashboard.exports.atlas_page import AtlasPage, page_footer
 from dashboard.exports.fonts import font
-from dashboard.exports.options import ATLAS_LEVELS, DEFAULT_METRIC
+from dashboard.exports.options import ATLAS_LEVELS
 from dashboard.exports.pages import PAGE_SIZES, PageSize
 from dashboard.exports.static_map import Overlays, draw_map, new_figure
 from dashboard.exports.tables import Column, draw_table, rows_that_fit
 from dashboard.exports.view import APP_NAME, ExportError, Focus, MapView, crs_label, map_view
+from dashboard.exports.visits import plan_visit_sheets
 from dashboard.theme import DEMO_BADGE
 
 LAYOUT_DPI = 150
@@ -62,17 +65,6 @@ AREA_MAP_MM = 128.0
 
 
 @dataclass
-class AtlasPage:
-    """One planned page: what it is, its size, and how to draw it."""
-
-    kind: str
-    """``cover``, ``summary``, ``area``, ``visit`` or ``visit-table``."""
-    title: str
-    size: PageSize
-    draw: Callable[[Figure, RendererBase, PageSize, str], None]
-
-
-@dataclass
 class AtlasInfo:
     """What :func:`write_atlas` wrote: the kind and title of every page."""
 
@@ -86,32 +78,10 @@ class AtlasInfo:
 # --------------------------------------------------------------------------- formatting
 
 
-def plain(key: str, value: object) -> str:
-    """A value for a table column whose heading carries the unit: ``1,101`` not ``1,101 件``."""
-    metric = METRICS[key]
-    text = metric.format(value)
-    return text.replace(f" {metric.unit}", "") if metric.unit and metric.unit != "%" else text
-
-
-def heading(key: str) -> str:
-    """Column heading: the label and its unit (wrapped to the column by the table)."""
-    metric = METRICS[key]
-    unit = f"（{metric.unit}）" if metric.unit and metric.unit != "%" else ""
-    return f"{metric.label}{unit}"
-
-
-def rank_text(values: np.ndarray, pos: int) -> str:
-    """``"3 / 16"``: place of ``values[pos]`` from the top among the non-null values (ties share a place)."""
-    v = values[pos]
-    finite = values[np.isfinite(values)]
-    if not np.isfinite(v) or len(finite) < 2:
-        return "—"
-    return f"{int((finite > v).sum()) + 1} / {len(finite)}"
-
-
-def page_footer(fig: Figure, page: PageSize, view: MapView, number: str) -> None:
-    """Footer of an atlas page: data date, source, CRS and maker; page number at the right."""
-    fu.draw_footer(fig, page, [view.credit, view.maker], right=number)
+def rank_text(engine: Engine, level: str, metric: str, pos: int) -> str:
+    """``"3 / 16"``: the engine's rank of the area in row ``pos`` among the areas with the figure; ``—`` without."""
+    rank, of = engine.rank_at(level, metric, pos)
+    return MISSING_TEXT if rank is None else f"{rank} / {of}"
 
 
 # --------------------------------------------------------------------------- pages
@@ -124,7 +94,7 @@ def _cover(view: MapView, contents: list[tuple[str, str]]) -> Callable[..., None
         title = f"{view.district_name}知识产权地图集"
         fig.text(left, 1 - 22 / page.height_mm, title, ha="left", va="top", color=fu.TEXT,
                  fontproperties=font(26))
-        sub = f"{LEVELS[view.level]}分册　·　专题：{view.legend_title}"
+        sub = f"{LEVEL_LABELS[view.level]}分册　·　专题：{view.legend_title}"
         fig.text(left, 1 - 36 / page.height_mm, sub, ha="left", va="top", color=fu.MUTED, fontproperties=font(12))
         if view.is_demo:
             fig.text(1 - left, 1 - 22 / page.height_mm, DEMO_BADGE, ha="right", va="top", color="white",
@@ -166,17 +136,18 @@ def _summary_rows(engine: Engine, level: str) -> tuple[list[list[str]], list[Col
         who = engine.commissioners.assignments.groupby("grid_id")["commissioner"].agg(
             lambda s: "、".join(dict.fromkeys(str(v) for v in s)))
         columns = [Column("网格编号", 20.0), Column("名称", name_w), Column("专员", 14.0)]
-        prefix = [lambda r: str(r["id"]), lambda r: str(r["name"]), lambda r: str(who.get(r["id"], "未分配"))]
+        prefix = [lambda r: text_of(r["id"]), lambda r: text_of(r["name"]),
+                  lambda r: text_of(who.get(r["id"], "未分配"))]
         keys = ("enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents", "trademarks",
                 "copyrights", "service_coverage_rate")
     else:
-        prefix = [lambda r: str(r["name"])]
+        prefix = [lambda r: text_of(r["name"])]
         keys = SUMMARY_KEYS
     room = A4.width_mm - 2 * A4.margin_mm - sum(c.width_mm for c in columns)
-    columns += [Column(heading(k), room / len(keys), "right") for k in keys]
-    rows = [[f(r) for f in prefix] + [plain(k, r[k]) for k in keys] for _, r in table.iterrows()]
-    total_name = "全区合计" if level == "town" else f"全区（含{LEVELS[level]}外）"
-    total = [total_name] + [""] * (len(prefix) - 1) + [plain(k, district[k]) for k in keys]
+    columns += [Column(column_label(k), room / len(keys), "right") for k in keys]
+    rows = [[f(r) for f in prefix] + [cell_text(k, r[k]) for k in keys] for _, r in table.iterrows()]
+    total_name = "全区合计" if level == "town" else f"全区（含{LEVEL_LABELS[level]}外）"
+    total = [total_name] + [""] * (len(prefix) - 1) + [cell_text(k, district[k]) for k in keys]
     rows.append(total)
     return rows, columns, {len(rows) - 1}
 
@@ -184,7 +155,7 @@ def _summary_rows(engine: Engine, level: str) -> tuple[list[list[str]], list[Col
 def _summary(view: MapView, rows: list[list[str]], columns: list[Column], totals: set[int], first: int,
              part: str) -> Callable[..., None]:
     def draw(fig: Figure, renderer: RendererBase, page: PageSize, number: str) -> None:
-        title = f"{view.district_name}各{LEVELS[view.level]}知识产权主要指标汇总{part}"
+        title = f"{view.district_name}各{LEVEL_LABELS[view.level]}知识产权主要指标汇总{part}"
         fu.draw_title(fig, page, title, view.subtitle.split("　")[-1], view.is_demo, renderer)
         top = page.margin_mm + page.title_mm + 2
         shifted = {t - first for t in totals}
@@ -192,7 +163,7 @@ def _summary(view: MapView, rows: list[list[str]], columns: list[Column], totals
         notes = [f"{METRICS[k].label}：{METRICS[k].definition}" for k in
                  ("ip_coverage_rate", "high_value_per_10k_pop", "service_coverage_rate")]
         if view.level != "town":
-            notes.insert(0, f"各{LEVELS[view.level]}之外的企业只计入全区一行，因此各行之和小于全区。")
+            notes.insert(0, f"各{LEVEL_LABELS[view.level]}之外的企业只计入全区一行，因此各行之和小于全区。")
         y = top + height + 5
         for note in notes:
             fig.text(page.margin_mm / page.width_mm, 1 - y / page.height_mm, note, ha="left", va="top",
@@ -205,18 +176,10 @@ def _summary(view: MapView, rows: list[list[str]], columns: list[Column], totals
 
 def _figures_rows(view: MapView, pos: int) -> list[list[str]]:
     """Rows of an area page's figures table: label (unit), value, district, rank."""
-    table = view.table
     district = view.engine.stats("district").iloc[0]
-    row = table.iloc[pos]
-    out = []
-    for key in STATS_COLUMNS:
-        metric = METRICS[key]
-        if metric.kind == "text":
-            continue
-        values = pd.to_numeric(table[key], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        label = f"{metric.label}（{metric.unit}）" if metric.unit and metric.unit != "%" else metric.label
-        out.append([label, plain(key, row[key]), plain(key, district[key]), rank_text(values, pos)])
-    return out
+    row = view.table.iloc[pos]
+    return [[column_label(key), cell_text(key, row[key]), cell_text(key, district[key]),
+             rank_text(view.engine, view.level, key, pos)] for key in MAPPABLE_METRICS]
 
 
 def _figures_notes(view: MapView, pos: int) -> list[str]:
@@ -238,10 +201,10 @@ def _area(view: MapView, pos: int, overlays: Overlays) -> Callable[..., None]:
         name = str(view.table["name"].iat[pos])
         focus = Focus(view.level, name, view.table.geometry.values[pos])
         area_view = view.focused(focus)
-        values = pd.to_numeric(view.table[view.metric_key], errors="coerce").to_numpy(dtype="float64",
-                                                                                     na_value=np.nan)
-        sub = (f"{LEVELS[view.level]}　·　{view.metric.label} {view.value_text(values[pos])}"
-               f"（第 {rank_text(values, pos)} 位）　·　{view.subtitle.split('　')[-1]}")
+        value = view.table[view.metric_key].iat[pos]
+        sub = (f"{LEVEL_LABELS[view.level]}　·　{view.metric.label} {view.value_text(value)}"
+               f"（第 {rank_text(view.engine, view.level, view.metric_key, pos)} 位）"
+               f"　·　{view.subtitle.split('　')[-1]}")
         fu.draw_title(fig, page, f"{view.district_name} · {name}", sub, view.is_demo, renderer)
         m = page.margin_mm
         map_top = m + page.title_mm
@@ -249,7 +212,7 @@ def _area(view: MapView, pos: int, overlays: Overlays) -> Callable[..., None]:
         draw_map(fig, page.fig_rect(m, page.height_mm - map_top - map_h, page.width_mm - 2 * m, map_h), area_view,
                  page, overlays, renderer=renderer)
         columns = [Column("指标", 62.0), Column(name, 46.0, "right"), Column(view.district_name, 46.0, "right"),
-                   Column(f"在{len(values)}个{LEVELS[view.level]}中排名", 36.0, "right")]
+                   Column(f"在各{LEVEL_LABELS[view.level]}中排名", 36.0, "right")]
         rows = _figures_rows(view, pos)
         y = map_top + map_h + 4
         y += draw_table(fig, page, m, y, columns, rows, size_pt=6.5) + 3
@@ -273,8 +236,6 @@ def _area_overlays(level: str) -> Overlays:
 def plan_atlas(engine: Engine, level: str, metric: str = DEFAULT_METRIC, scheme: str | None = None,
                k: int | None = None) -> tuple[list[AtlasPage], MapView]:
     """Every page of the atlas, in order, with its size and drawing function (nothing drawn yet)."""
-    from dashboard.exports.visits import plan_visit_sheets  # visits imports this module's helpers
-
     if level not in ATLAS_LEVELS:
         msg = f"图集的层级应为 {list(ATLAS_LEVELS)} 之一，而不是 {level!r}"
         raise ExportError(msg)
@@ -295,10 +256,10 @@ def plan_atlas(engine: Engine, level: str, metric: str = DEFAULT_METRIC, scheme:
     contents = [("汇总表", _range(start, len(summary)))]
     start += len(summary)
     left_out = len(view.table) - len(areas)
-    note = f"，另有 {left_out} 个无企业的{LEVELS[level]}从略" if left_out and areas else ""
+    note = f"，另有 {left_out} 个无企业的{LEVEL_LABELS[level]}从略" if left_out and areas else ""
     if not areas and left_out:
-        note = f"：{left_out} 个{LEVELS[level]}过多，逐个分页从略，见汇总表"
-    contents.append((f"各{LEVELS[level]}分页（{len(areas)} 个{note}）", _range(start, len(areas))))
+        note = f"：{left_out} 个{LEVEL_LABELS[level]}过多，逐个分页从略，见汇总表"
+    contents.append((f"各{LEVEL_LABELS[level]}分页（{len(areas)} 个{note}）", _range(start, len(areas))))
     start += len(areas)
     if visits:
         sheets = sum(1 for p in visits if p.kind == "visit")
@@ -350,7 +311,7 @@ def write_atlas(engine: Engine, level: str, out: str | os.PathLike[str] | io.Buf
     pages, view = plan_atlas(engine, level, metric, scheme, k)
     info = AtlasInfo()
     total = len(pages)
-    title = f"{view.district_name}知识产权地图集（{LEVELS[level]}）"
+    title = f"{view.district_name}知识产权地图集（{LEVEL_LABELS[level]}）"
     subject = view.credit + ("" if not view.is_demo or DEMO_BADGE in view.credit else f"　{DEMO_BADGE}")
     target = str(out) if isinstance(out, str | Path) else out
     with PdfPages(target, metadata={"Title": title, "Subject": subject, "Creator": APP_NAME}) as pdf:

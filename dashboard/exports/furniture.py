@@ -32,6 +32,7 @@ from matplotlib.patches import Polygon, Rectangle
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Bbox
 
+from dashboard.engine.catalog import format_number
 from dashboard.exports import geodraw as gd
 from dashboard.exports.fonts import font
 from dashboard.exports.pages import MM_PER_INCH, PageSize
@@ -150,7 +151,8 @@ def metres_per_point(ax: Axes) -> float:
 
 
 def _number(v: float) -> str:
-    return f"{v:g}"
+    """A scale-bar label: 0, 0.5, 2, 10 (the catalog's number format, trailing zeros dropped)."""
+    return format_number(v, 2, trim=True)
 
 
 def scale_bar(ax: Axes, page: PageSize, renderer: RendererBase) -> tuple[DrawingArea, float]:

@@ -30,11 +30,9 @@ import xstatic.pkg.leaflet as xs_leaflet
 from branca.element import MacroElement
 from folium.template import Template
 
+from dashboard.engine.catalog import COORD_DECIMALS
 from dashboard.exports.view import APP_NAME, MapView
 from dashboard.theme import DEMO_BADGE, NO_DATA
-
-COORD_DECIMALS = 5
-"""Decimals of a degree kept in the page (about 1 m), as on the app's maps."""
 
 CONTEXT_STYLE = {"color": "#9ca3af", "weight": 0.8, "fillColor": "#f7f7f8", "fillOpacity": 1.0}
 """Areas outside the focus."""

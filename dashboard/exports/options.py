@@ -1,20 +1,17 @@
-"""What a user picks for an export, kept free of heavy imports so the CLI's parser stays fast."""
+"""What a user picks for an export, kept free of heavy imports so the CLI's parser stays fast.
+
+Metric and level choices are the catalog's (:mod:`dashboard.engine.catalog`); only the export formats are
+defined here.
+"""
 
 from __future__ import annotations
 
-from dashboard.engine.metrics import METRICS, STATS_COLUMNS
+from dashboard.engine.catalog import AREA_LEVELS, DEFAULT_METRIC, MAPPABLE_METRICS
 
-MAPPABLE_METRICS: tuple[str, ...] = tuple(k for k in STATS_COLUMNS if METRICS[k].kind != "text")
-"""Metrics a map can be coloured by (every numeric column of the area tables)."""
+__all__ = ["ATLAS_LEVELS", "DEFAULT_METRIC", "FORMAT_KEYS", "MAPPABLE_METRICS"]
 
-DEFAULT_METRIC = "enterprises"
-"""Metric of a map when none is chosen (the app's maps open on it too)."""
-
-MAP_LEVELS: tuple[str, ...] = ("district", "town", "park", "grid")
-"""Levels a single map can show."""
-
-ATLAS_LEVELS: tuple[str, ...] = ("town", "park", "grid")
-"""Levels an atlas can be made of."""
+ATLAS_LEVELS: tuple[str, ...] = AREA_LEVELS
+"""Levels an atlas can be made of (one page per area)."""
 
 FORMAT_KEYS: tuple[str, ...] = ("png", "pdf", "svg", "html")
 """Keys of :data:`dashboard.exports.snapshot.FORMATS`, in menu order."""

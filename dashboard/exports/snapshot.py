@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dashboard.engine import LEVELS, Engine
-from dashboard.exports.options import DEFAULT_METRIC
+from dashboard.engine import LEVEL_LABELS, Engine
+from dashboard.engine.catalog import DEFAULT_METRIC
 from dashboard.exports.pages import DEFAULT_SIZE, page_size
 from dashboard.exports.view import ExportError, MapView, map_view
 
@@ -71,7 +71,7 @@ def format_for_path(name: str) -> str:
 
 def file_name(view: MapView, fmt: str, size: str = DEFAULT_SIZE) -> str:
     """A file name for the export, e.g. ``通州区_镇街_有效发明专利_a4-landscape.png``."""
-    parts = [view.district_name, view.focus.name if view.focus else "", LEVELS[view.level], view.metric.label]
+    parts = [view.district_name, view.focus.name if view.focus else "", LEVEL_LABELS[view.level], view.metric.label]
     if fmt != "html":
         parts.append(size)
     stem = "_".join(_UNSAFE.sub("-", p) for p in parts if p)

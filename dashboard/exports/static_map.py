@@ -25,7 +25,7 @@ from matplotlib.colors import to_hex, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
-from dashboard.engine import LEVELS
+from dashboard.engine import LEVEL_LABELS
 from dashboard.exports import furniture as fu
 from dashboard.exports import geodraw as gd
 from dashboard.exports.labels import LabelRequest, Placement, place_labels
@@ -143,7 +143,7 @@ def _firms(view: MapView) -> tuple[np.ndarray, np.ndarray]:
 
 def _service_points(view: MapView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Metric x/y, names and types of the service points inside the mapped area (focus or district)."""
-    points = view.engine.bundle.frame("service_points")
+    points = view.engine.layer("service_points")
     xy = view.engine.service_xy
     if points is None or len(xy) == 0:
         return np.zeros((0, 2)), np.array([], dtype=object), np.array([], dtype=object)
@@ -439,7 +439,7 @@ def render(view: MapView, size: str | PageSize = DEFAULT_SIZE, overlays: Overlay
 
 def metadata(view: MapView, fmt: str) -> dict[str, str]:
     """Document metadata of an export (title, subject, creator; 示例数据 on demo data)."""
-    subject = f"{LEVELS[view.level]} · {view.legend_title} · {view.credit}"
+    subject = f"{LEVEL_LABELS[view.level]} · {view.legend_title} · {view.credit}"
     if view.is_demo and DEMO_BADGE not in subject:
         subject += f" · {DEMO_BADGE}"
     if fmt == "pdf":

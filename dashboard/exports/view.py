@@ -22,9 +22,9 @@ import pyproj
 import shapely
 
 from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES, Classes, classify, legend_labels
-from dashboard.engine import LEVELS, Engine
+from dashboard.engine import LEVEL_LABELS, Engine
+from dashboard.engine.catalog import DEFAULT_METRIC, MAPPABLE_METRICS, metric_title, value_text
 from dashboard.engine.metrics import METRICS, Metric
-from dashboard.exports.options import DEFAULT_METRIC, MAPPABLE_METRICS
 from dashboard.theme import DEMO_BADGE, NO_DATA, ramp
 from loaders import IpgridError
 
@@ -67,8 +67,8 @@ def check_metric(metric: str) -> Metric:
 
 def check_level(engine: Engine, level: str) -> None:
     """Raise :class:`ExportError` when ``level`` is unknown or the folder has no areas of it."""
-    if level not in LEVELS:
-        msg = f"层级应为 {list(LEVELS)} 之一，而不是 {level!r}"
+    if level not in LEVEL_LABELS:
+        msg = f"层级应为 {list(LEVEL_LABELS)} 之一，而不是 {level!r}"
         raise ExportError(msg)
     if level == "park" and engine.parks is None:
         msg = "数据文件夹中没有园区图层，无法按园区制图；请改用 --level town 或 grid"
@@ -99,7 +99,8 @@ def find_area(engine: Engine, name: str | None) -> Focus | None:
     AreaNotFoundError
         No area has that name; the message lists some that do.
     """
-    if name is None or not str(name).strip() or _fold(name) in (_fold(engine.district_name), _fold(LEVELS["district"])):
+    whole = (_fold(engine.district_name), _fold(LEVEL_LABELS["district"]))
+    if name is None or not str(name).strip() or _fold(name) in whole:
         return None
     want = _fold(name)
     sources: list[tuple[str, gpd.GeoDataFrame | None, tuple[str, ...]]] = [
@@ -177,8 +178,8 @@ class MapView:
     def focused(self, focus: Focus | None) -> MapView:
         """The same level, metric and classes, zoomed on ``focus`` (reuses the area table, classes and geometry).
 
-        Every page of an atlas shares one legend this way (natural breaks
-        come from k-means and may differ slightly between two runs).
+        Every page of an atlas shares one legend this way, and the class
+        breaks are computed once.
         """
         shared = {name: self.__dict__[name] for name in _SHARED if name in self.__dict__}
         view = MapView.__new__(MapView)
@@ -265,7 +266,7 @@ class MapView:
     @property
     def is_demo(self) -> bool:
         """Whether the folder is the (synthetic) demo data."""
-        return bool(self.engine.bundle.is_demo)
+        return self.engine.is_demo
 
     @property
     def district_name(self) -> str:
@@ -275,12 +276,12 @@ class MapView:
     @property
     def data_date(self) -> str:
         """``数据截至`` date from the folder's settings, or 未注明."""
-        return self.engine.bundle.config.district.data_date or "未注明"
+        return self.engine.data_date
 
     @property
     def source(self) -> str:
         """``来源`` from the folder's settings, or 未注明."""
-        return self.engine.bundle.config.district.source or "未注明"
+        return self.engine.source
 
     @property
     def n_selected(self) -> int:
@@ -293,7 +294,7 @@ class MapView:
         d, label = self.district_name, self.metric.label
         if self.level == "district":
             return f"{d}{label}"
-        what = f"各{LEVELS[self.level]}" if self.focus is None or self.n_selected > 1 else ""
+        what = f"各{LEVEL_LABELS[self.level]}" if self.focus is None or self.n_selected > 1 else ""
         where = "" if self.focus is None else self.focus.name
         if self.focus is not None and self.focus.kind == self.level and self.n_selected <= 1:
             return f"{d}{where}{label}"
@@ -317,9 +318,8 @@ class MapView:
 
     @property
     def legend_title(self) -> str:
-        """Legend heading: the metric with its unit."""
-        unit = self.metric.unit
-        return f"{self.metric.label}（{unit}）" if unit else self.metric.label
+        """Legend heading: the metric's title, as the app's legend and tables write it."""
+        return metric_title(self.metric_key)
 
     @property
     def credit(self) -> str:
@@ -334,8 +334,8 @@ class MapView:
         return f"坐标系：{crs_label(self.crs)}　制图：{APP_NAME}　制图日期：{today}"
 
     def value_text(self, value: float) -> str:
-        """A value as shown on labels and tables (the metric's own format)."""
-        return self.metric.format(value)
+        """A value as shown on labels and tables (the catalog's format, with its unit)."""
+        return value_text(self.metric_key, value)
 
 
 def map_view(engine: Engine, level: str, area: str | None = None, metric: str = DEFAULT_METRIC,

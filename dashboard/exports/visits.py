@@ -18,8 +18,10 @@ import shapely
 from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
 
+from dashboard.engine import Engine
+from dashboard.engine.catalog import as_float, cell_text, format_distance, format_number, text_of
 from dashboard.exports import furniture as fu
-from dashboard.exports.atlas import AtlasPage, page_footer
+from dashboard.exports.atlas_page import AtlasPage, page_footer
 from dashboard.exports.fonts import font
 from dashboard.exports.pages import PAGE_SIZES, PageSize
 from dashboard.exports.static_map import Overlays, draw_map
@@ -30,11 +32,11 @@ from dashboard.theme import LAYER_COLORS
 LANDSCAPE = PAGE_SIZES["a4-landscape"]
 
 FIRM_COLUMNS: tuple[Column, ...] = (
-    Column("序号", 8.0, "right"), Column("网格", 22.0), Column("企业名称", 52.0), Column("地址", 44.0),
+    Column("序号", 8.0, "right"), Column("网格", 22.0), Column("企业名称", 52.0), Column("地址", 42.0),
     Column("联系人", 14.0), Column("联系电话", 24.0), Column("发明", 9.0, "right"), Column("实用\n新型", 9.0, "right"),
     Column("外观", 9.0, "right"), Column("商标", 9.0, "right"), Column("作品\n著作权", 11.0, "right"),
     Column("软件\n著作权", 11.0, "right"), Column("知识产权", 16.0, "center"), Column("最近服务站点", 27.0),
-    Column("距离", 12.0, "right"),
+    Column("距离", 14.0, "right"),
 )
 """Columns of the firm list (277 mm: the width of A4 landscape inside its margins)."""
 
@@ -45,24 +47,16 @@ TABLE_SIZE_PT = 7.0
 MAP_WIDTH_MM = 150.0
 
 
-def _text(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value).strip()
+_text = text_of
 
 
 def _count(value: object) -> str:
-    v = float(value) if value is not None and not pd.isna(value) else 0.0
-    return f"{v:,.0f}" if v else "·"
+    """A holding in the firm list: its number, or a dot for none (easier to scan on paper than a column of 0)."""
+    number = as_float(value)
+    return format_number(number) if number else "·"
 
 
-def _distance(metres: float) -> str:
-    if not np.isfinite(metres):
-        return ""
-    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"
-
-
-def visit_firms(engine: object) -> pd.DataFrame:
+def visit_firms(engine: Engine) -> pd.DataFrame:
     """:meth:`Engine.firm_table` with the firms' contact person and phone from the enterprises layer."""
     table = engine.firm_table()
     firms = engine.firms
@@ -71,8 +65,8 @@ def visit_firms(engine: object) -> pd.DataFrame:
     return table
 
 
-def _service_lookup(engine: object) -> dict[str, tuple[str, str, str]]:
-    points = engine.bundle.frame("service_points")
+def _service_lookup(engine: Engine) -> dict[str, tuple[str, str, str]]:
+    points = engine.layer("service_points")
     if points is None:
         return {}
     out = {}
@@ -81,7 +75,7 @@ def _service_lookup(engine: object) -> dict[str, tuple[str, str, str]]:
     return out
 
 
-def plan_visit_sheets(engine: object, view: MapView) -> list[AtlasPage]:
+def plan_visit_sheets(engine: Engine, view: MapView) -> list[AtlasPage]:
     """The pages of every commissioner's visit sheet (none when no cell has a commissioner)."""
     assignments = engine.commissioners.assignments
     assignments = assignments[assignments["commissioner"].notna()]
@@ -143,12 +137,15 @@ class _Sheet:
         cells = [Column("网格编号", 26.0), Column("名称", width - 26.0 - 3 * 17.0), Column("企业", 17.0, "right"),
                  Column("无知识产权", 17.0, "right"), Column("有效发明", 17.0, "right")]
         rows = []
+        grid = view.engine.stats("grid").set_index(view.engine.stats("grid")["id"].astype(str))
         for gid in self.ids:
-            inside = self.firms[self.firms["grid_id"] == gid]
-            row = table[table["id"].astype(str) == gid]
-            name = str(row["name"].iat[0]) if len(row) else gid
-            rows.append([gid, name, f"{len(inside)}", f"{int((~inside['has_ip'].astype(bool)).sum())}",
-                         f"{inside['invention_patents'].sum():,.0f}"])
+            if gid in grid.index:  # the engine's per-cell figures, not a recount of the firm list
+                cell = grid.loc[gid]
+                without = as_float(cell["enterprises"]) - as_float(cell["enterprises_with_ip"])
+                rows.append([gid, text_of(cell["name"]) or gid, cell_text("enterprises", cell["enterprises"]),
+                             format_number(without), cell_text("invention_patents", cell["invention_patents"])])
+            else:
+                rows.append([gid, gid, "0", "0", "0"])
         y += 5 + draw_table(fig, page, x, y + 5, cells, rows, size_pt=7.0)
         y += 7
         self._heading(fig, page, x, y, "就近服务站点（企业最近的站点）")
@@ -186,7 +183,7 @@ class _Sheet:
             for i, (_, firm) in enumerate(chunk.iterrows()):
                 has_ip = bool(firm["has_ip"])
                 nearest = _text(firm["nearest_service"])
-                distance = _distance(float(firm["nearest_service_m"])) if nearest else ""
+                distance = format_distance(firm["nearest_service_m"]) if nearest else ""
                 rows.append([str(chunk.index[i] + 1), _text(firm["grid_id"]), _text(firm["name"]),
                              _text(firm["address"]), _text(firm["contact"]), _text(firm["phone"]),
                              *[_count(firm[k]) for k in HOLDINGS], "有" if has_ip else "无（培育）", nearest,

@@ -4,7 +4,6 @@ The package root is the API; modules behind it may move.
 
 - :func:`make_map` — an empty map that loads nothing from the internet.
 - :func:`ensure_vendor_assets` — copy Leaflet & co. into ``static/vendor/``.
-- :func:`add_towns` / :func:`towns_layer` — the towns layer.
 - :func:`add_demo_label` — the 示例数据 label on the map.
 - :func:`prepare_assets` — :func:`ensure_vendor_assets` once per app process.
 - :func:`show_map` / :func:`map_html` — put a map on a page / render it.
@@ -24,19 +23,14 @@ from dashboard.maps.assets import (
 )
 from dashboard.maps.labels import DEMO_LABEL, MapLabel, add_demo_label
 from dashboard.maps.render import map_html, prepare_assets, show_map
-from dashboard.maps.towns import TOWN_FIELDS, add_towns, towns_layer
-from dashboard.maps.views import LAYERS, LEVEL_LABELS, MAPPABLE_METRICS, level_map, new_map
+from dashboard.maps.views import LAYERS, level_map, new_map
 
 __all__ = [
     "DEMO_LABEL",
     "LAYERS",
-    "LEVEL_LABELS",
-    "MAPPABLE_METRICS",
-    "TOWN_FIELDS",
     "ExternalAssetError",
     "MapLabel",
     "add_demo_label",
-    "add_towns",
     "asset_url",
     "ensure_vendor_assets",
     "localize",
@@ -46,5 +40,4 @@ __all__ = [
     "new_map",
     "prepare_assets",
     "show_map",
-    "towns_layer",
 ]

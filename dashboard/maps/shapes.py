@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from dashboard.maps.geojson import COORD_DECIMALS, STORAGE_CRS
+from dashboard.engine.catalog import COORD_DECIMALS, STORAGE_CRS
 from loaders.crs import wgs84_to_gcj02
 
 SIMPLIFY_M = 10.0

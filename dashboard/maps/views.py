@@ -1,26 +1,38 @@
 """Whole maps and their layers, built from the engine: the app's pages and the big screen share them.
 
-Every function takes a *source*: anything with the engine's API plus a
-``memo(key, fn)`` cache (:class:`dashboard.app_data.CachedEngine`), so the
-heavy preparation of a layer (simplified outlines, GeoJSON text) is done
-once per loaded folder and shared by every page, session and rerun.
+Every function takes the :class:`~dashboard.engine.Engine` of the loaded
+folder and keeps the heavy preparation of a layer (simplified outlines,
+GeoJSON text) in :meth:`Engine.memo`, so it is done once per loaded folder and
+shared by every page, session and rerun.
 
 :func:`level_map` is the one-call map of a level coloured by a metric (the
-overview, and the big screen with ``dark=True``); the other ``add_*``
-functions draw one layer each on a map from :func:`new_map`.
+overview); the other ``add_*`` functions draw one layer each on a map from
+:func:`new_map`.  The big screen draws its own maps in the browser from
+:mod:`dashboard.bigscreen.payload`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import folium
 import numpy as np
 import pandas as pd
 
 from dashboard.classify import SCHEMES, Classes, classify, legend_labels
-from dashboard.engine.metrics import METRICS, STATS_COLUMNS
+from dashboard.engine import Engine
+from dashboard.engine.catalog import (
+    MAPPABLE_METRICS,
+    format_distance,
+    format_number,
+    format_percent,
+    metric_title,
+    text_of,
+    value_text,
+    with_unit,
+)
+from dashboard.engine.metrics import METRICS
 from dashboard.maps.assets import make_map
 from dashboard.maps.basemaps import NO_BASEMAP, Basemap, add_basemap
 from dashboard.maps.labels import add_demo_label
@@ -35,10 +47,8 @@ from dashboard.maps.shapes import (
     encode_polygons,
     simplify_areas,
 )
-from dashboard.theme import DARK, LAYER_COLORS, LIGHT, NO_DATA, ramp, service_color
-
-LEVEL_LABELS: dict[str, str] = {"town": "镇街", "park": "园区", "grid": "网格"}
-"""Levels a map can be coloured by → Chinese label."""
+from dashboard.theme import LAYER_COLORS, LIGHT, NO_DATA, ramp, service_color
+from loaders.errors import EngineInputError
 
 LAYERS: dict[str, str] = {
     "towns": "镇街边界",
@@ -52,9 +62,6 @@ LAYERS: dict[str, str] = {
 
 DEFAULT_LAYERS: tuple[str, ...] = ("towns", "parks", "service_points")
 """Layers shown on the overview until the user chooses."""
-
-MAPPABLE_METRICS: tuple[str, ...] = tuple(k for k in STATS_COLUMNS if METRICS[k].kind != "text")
-"""Metrics a choropleth can show (every numeric column of the area tables)."""
 
 FIRM_POINTS_LIMIT = 8_000
 """More firms than this are drawn as counted bubbles (about 1 km bins), not one by one."""
@@ -76,58 +83,26 @@ FIRM_TIP_LABELS: dict[str, str] = {
 }
 
 
-class MapSource(Protocol):
-    """What the map builders need: the engine's API and a per-folder cache."""
-
-    bundle: Any
-    cells: Any
-    district_name: str
-
-    def stats(self, level: str) -> pd.DataFrame: ...  # noqa: D102
-
-    def choropleth(self, level: str) -> Any: ...  # noqa: D102
-
-    def firm_table(self) -> pd.DataFrame: ...  # noqa: D102
-
-    def memo(self, key: tuple, fn: Callable[[], Any], *, volatile: bool = False) -> Any: ...  # noqa: D102
-
-    @property
-    def metric_crs(self) -> str: ...  # noqa: D102
+MapSource = Engine
+"""What the map builders draw from: the engine of the loaded folder (its tables and its memo)."""
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def metric_title(key: str) -> str:
-    """``企业数（家）``: a metric's label with its unit (none for %)."""
-    metric = METRICS[key]
-    return f"{metric.label}（{metric.unit}）" if metric.unit and metric.unit != "%" else metric.label
-
-
-def _palette(dark: bool) -> dict[str, str]:
-    return DARK if dark else LIGHT
-
-
-def new_map(*, basemap: Basemap = NO_BASEMAP, dark: bool = False, demo: bool = False,
-            **kwargs: Any) -> tuple[folium.Map, Shift]:
+def new_map(*, basemap: Basemap = NO_BASEMAP, demo: bool = False, **kwargs: Any) -> tuple[folium.Map, Shift]:
     """An offline map with the chosen basemap, the demo label when ``demo``; and the vector shift.
 
     Parameters
     ----------
     basemap
         The user's basemap (default: none).
-    dark
-        Dark background (the big screen).
     demo
         Put the 示例数据 label on the map.
     **kwargs
         Passed to :func:`dashboard.maps.make_map`.
     """
     fmap = make_map(**kwargs)
-    if dark:
-        css = (f"<style>.leaflet-container{{background:{DARK['background']};color:{DARK['text']};}}"
-               f".leaflet-tooltip{{font-size:16px;}}</style>")
-        fmap.get_root().header.add_child(folium.Element(css), name="ipgrid_dark_css")
     shift = add_basemap(fmap, basemap)
     if demo:
         add_demo_label(fmap)
@@ -173,7 +148,7 @@ def classes_for(src: MapSource, level: str, metric: str, scheme: str, k: int) ->
     return src.memo(("classes", level, metric, scheme, int(k)), build, volatile=True)
 
 
-def legend_for(classes: Classes, metric: str, scheme: str, has_null: bool, dark: bool = False) -> Legend:
+def legend_for(classes: Classes, metric: str, scheme: str, has_null: bool) -> Legend:
     """The Chinese legend of a choropleth, with units."""
     m = METRICS[metric]
     # every value null (e.g. per-resident figures of parks without population): only 无数据
@@ -183,15 +158,14 @@ def legend_for(classes: Classes, metric: str, scheme: str, has_null: bool, dark:
     if has_null or not entries:
         entries.append((NO_DATA, "无数据"))
     note = f"分级：{SCHEMES[scheme][1]}，{classes.k} 级"
-    return Legend(metric_title(metric), entries, note=note, dark=dark)
+    return Legend(metric_title(metric), entries, note=note)
 
 
 # --------------------------------------------------------------------------- area layers
 
 
 def add_choropleth(fmap: folium.Map, src: MapSource, level: str, metric: str, scheme: str, k: int, *,
-                   shift: Shift = NO_SHIFT, selected: str | None = None, dark: bool = False,
-                   legend: bool = True) -> AreaLayer:
+                   shift: Shift = NO_SHIFT, selected: str | None = None, legend: bool = True) -> AreaLayer:
     """Colour the areas of ``level`` by ``metric``; the tooltip shows name, value and firms.
 
     Each feature's ``properties.id`` is the area id of :meth:`Engine.stats`
@@ -199,33 +173,31 @@ def add_choropleth(fmap: folium.Map, src: MapSource, level: str, metric: str, sc
     """
     if metric not in MAPPABLE_METRICS:
         msg = f"metric 应为可制图指标之一 {MAPPABLE_METRICS}，而不是 {metric!r}"
-        raise ValueError(msg)
+        raise EngineInputError(msg)
     table = src.choropleth(level)
     classes, fills = classes_for(src, level, metric, scheme, k)
 
     def build() -> list[dict]:
-        m = METRICS[metric]
-        firms = METRICS["enterprises"]
         extra = metric != "enterprises"  # the firm count beside any other metric
-        return [{"id": str(i), "c": fill, "t": [str(name), m.format(v), *([firms.format(n)] if extra else [])]}
+        return [{"id": str(i), "c": fill,
+                 "t": [text_of(name), value_text(metric, v), *([value_text("enterprises", n)] if extra else [])]}
                 for i, name, v, n, fill in zip(table["id"], table["name"], table[metric], table["enterprises"],
                                                fills, strict=True)]
 
     props = src.memo(("choropleth-props", level, metric, scheme, int(k)), build, volatile=True)
     codes, decimals = level_codes(src, level, shift)
-    colors = _palette(dark)
     labels = ["名称", METRICS[metric].label, *([METRICS["enterprises"].label] if metric != "enterprises" else [])]
     layer = AreaLayer(
         codes, props, decimals=decimals, kind=level,
-        style={"color": "#ffffff" if not dark else "#1e293b", "weight": 1.2 if level != "grid" else 0.5,
+        style={"color": "#ffffff", "weight": 1.2 if level != "grid" else 0.5,
                "fillOpacity": 0.75, "fillColor": NO_DATA},
-        hover={"weight": 3, "color": colors["accent"]},
+        hover={"weight": 3, "color": LIGHT["accent"]},
         labels=labels, selected=selected, name=f"choropleth-{level}",
         selected_style={"weight": 4, "color": LAYER_COLORS["highlight"]},
     )
     layer.add_to(fmap)
     if legend:
-        legend_for(classes, metric, scheme, bool((classes.yb < 0).any()), dark).add_to(fmap)
+        legend_for(classes, metric, scheme, bool((classes.yb < 0).any())).add_to(fmap)
     return layer
 
 
@@ -242,8 +214,7 @@ def add_outline(fmap: folium.Map, src: MapSource, level: str, *, shift: Shift = 
         return None
 
     def build_all() -> list[dict]:
-        firms = METRICS["enterprises"]
-        return [{"id": str(i), "t": [str(nm), firms.format(n)]}
+        return [{"id": str(i), "t": [text_of(nm), value_text("enterprises", n)]}
                 for i, nm, n in zip(table["id"], table["name"], table["enterprises"], strict=True)]
 
     codes, decimals = level_codes(src, level, shift)
@@ -268,8 +239,8 @@ def add_outline(fmap: folium.Map, src: MapSource, level: str, *, shift: Shift = 
 def add_gi_areas(fmap: folium.Map, src: MapSource, *, shift: Shift = NO_SHIFT, selected: str | None = None,
                  interactive: bool = True, fill_opacity: float = 0.12) -> AreaLayer | None:
     """Geographic-indication production areas (dashed red), tooltip: name, category, towns."""
-    gi = src.bundle.frame("gi_areas")
-    if gi is None or len(gi) == 0:
+    gi = src.layer("gi_areas")
+    if gi is None:
         return None
 
     def build() -> tuple[list[str], list[dict]]:
@@ -296,10 +267,8 @@ def add_gi_areas(fmap: folium.Map, src: MapSource, *, shift: Shift = NO_SHIFT, s
 
 
 def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    text = str(value).strip()
-    return text or None
+    """Text from data for a tooltip row; ``None`` (shown as —) when missing."""
+    return text_of(value) or None
 
 
 # --------------------------------------------------------------------------- points
@@ -308,8 +277,8 @@ def _text(value: object) -> str | None:
 def service_frame(src: MapSource) -> pd.DataFrame:
     """Service points with their reach (metres) and lon/lat; empty when the folder has none."""
     def build() -> pd.DataFrame:
-        sp = src.bundle.frame("service_points")
-        if sp is None or len(sp) == 0:
+        sp = src.layer("service_points")
+        if sp is None:
             return pd.DataFrame(columns=["name", "type", "address", "phone", "radius_m", "lon", "lat"])
         geoms = sp.geometry.to_numpy()
         out = pd.DataFrame({
@@ -339,7 +308,7 @@ def add_service_points(fmap: folium.Map, src: MapSource, *, shift: Shift = NO_SH
     colors = [palette.index(service_color(t)) for t in types]
     if reach:
         CircleLayer(lat, lon, sp["radius_m"].to_numpy(), [service_color(t) for t in types]).add_to(fmap)
-    values = [[n, t, _text(a), f"{r / 1000:,.1f} 千米"] for n, t, a, r in
+    values = [[n, t, _text(a), format_distance(r)] for n, t, a, r in
               zip(sp["name"], types, sp["address"], sp["radius_m"], strict=True)]
     layer = PointLayer(lat, lon, palette=palette, colors=colors, radius=radius, stroke="#1f2933",
                        labels=["站点", "类型", "地址", "服务半径"], values=values, kind="service",
@@ -348,8 +317,7 @@ def add_service_points(fmap: folium.Map, src: MapSource, *, shift: Shift = NO_SH
     return layer
 
 
-def service_legend(src: MapSource, *, dark: bool = False, position: str = "bottomleft",
-                   sites: bool = False) -> Legend | None:
+def service_legend(src: MapSource, *, position: str = "bottomleft", sites: bool = False) -> Legend | None:
     """Legend of the service-point types present (and of suggested sites when ``sites``)."""
     sp = service_frame(src)
     if len(sp) == 0:
@@ -358,21 +326,13 @@ def service_legend(src: MapSource, *, dark: bool = False, position: str = "botto
     entries = [(service_color(t), t, "circle") for t in types]
     if sites:
         entries.append((LAYER_COLORS["suggested"], "建议新增站点", "circle"))
-    return Legend("服务站点", entries, position=position, dark=dark)
+    return Legend("服务站点", entries, position=position)
 
 
 def _located(firms: pd.DataFrame) -> pd.DataFrame:
     lon = pd.to_numeric(firms["lon"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     lat = pd.to_numeric(firms["lat"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     return firms[np.isfinite(lon) & np.isfinite(lat)]
-
-
-def _count(value: object) -> str:
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
-    return "—" if not np.isfinite(v) else f"{v:,.0f}"
 
 
 def firm_tip_rows(firms: pd.DataFrame) -> list[list[object]]:
@@ -383,13 +343,13 @@ def firm_tip_rows(firms: pd.DataFrame) -> list[list[object]]:
             cols.append(["—"] * len(firms))
         elif field == "nearest_service":
             dist = firms["nearest_service_m"] if "nearest_service_m" in firms else [np.nan] * len(firms)
-            cols.append([f"{_text(n) or '—'}（{d / 1000:,.1f} 千米）" if _text(n) and np.isfinite(d) else "—"
+            cols.append([f"{_text(n)}（{format_distance(d)}）" if _text(n) and np.isfinite(d) else "—"
                          for n, d in zip(firms[field], dist, strict=True)])
         elif field == "industry":
             cols.append([_text(v) for v in firms[field]])
         else:
             unit = METRICS[field].unit
-            cols.append([f"{_count(v)} {unit}" for v in firms[field]])
+            cols.append([with_unit(format_number(v), unit) for v in firms[field]])
     return [list(row) for row in zip(*cols, strict=True)]
 
 
@@ -456,7 +416,8 @@ def add_firm_bubbles(fmap: folium.Map, firms: pd.DataFrame, *, shift: Shift = NO
     cx = np.bincount(inverse, weights=lon) / n
     cy = np.bincount(inverse, weights=lat) / n
     radius = np.round(4 + 14 * np.sqrt(n / n.max()), 1)
-    values = [["企业聚合（约 1 千米）", f"{c:,} 家", f"{w:,.0f} 家"] for c, w in zip(n, with_ip, strict=True)]
+    values = [["企业聚合（约 1 千米）", value_text("enterprises", c), value_text("enterprises_with_ip", w)]
+              for c, w in zip(n, with_ip, strict=True)]
     layer = PointLayer(np.round(cy, AGGREGATE_DECIMALS), np.round(cx, AGGREGATE_DECIMALS),
                        palette=[LAYER_COLORS["firm_with_ip"]], radius=radius.tolist(),
                        labels=["", "企业数", "有知识产权企业数"], values=values, kind="firm_bin",
@@ -465,15 +426,15 @@ def add_firm_bubbles(fmap: folium.Map, firms: pd.DataFrame, *, shift: Shift = NO
     return layer
 
 
-def firm_legend(*, bubbles: bool = False, dark: bool = False, without_ip_label: str = "无知识产权企业",
+def firm_legend(*, bubbles: bool = False, without_ip_label: str = "无知识产权企业",
                 with_ip_label: str = "有知识产权企业", position: str = "bottomleft") -> Legend:
     """Legend of the enterprise points."""
     if bubbles:
         return Legend("企业", [(LAYER_COLORS["firm_with_ip"], "企业聚合（圆越大企业越多）", "circle")],
-                      position=position, dark=dark)
+                      position=position)
     return Legend("企业", [(LAYER_COLORS["firm_with_ip"], with_ip_label, "circle"),
                          (LAYER_COLORS["firm_without_ip"], without_ip_label, "circle")],
-                  position=position, dark=dark)
+                  position=position)
 
 
 def add_sites(fmap: folium.Map, sites: pd.DataFrame, *, shift: Shift = NO_SHIFT) -> PointLayer | None:
@@ -485,7 +446,7 @@ def add_sites(fmap: folium.Map, sites: pd.DataFrame, *, shift: Shift = NO_SHIFT)
     color = LAYER_COLORS["suggested"]
     CircleLayer(lat, lon, sites["radius_m"].to_numpy(dtype="float64"), [color] * len(sites),
                 name="suggested-reach").add_to(fmap)
-    values = [[f"建议站点 {int(r)}", _text(t), f"{int(g):,} 家", f"{float(s) * 100:.1f}%"]
+    values = [[f"建议站点 {int(r)}", _text(t), value_text("gain", g), format_percent(s)]
               for r, t, g, s in zip(sites["rank"], sites["town"], sites["gain"], sites["cumulative_share"],
                                     strict=True)]
     layer = PointLayer(lat, lon, palette=[color], radius=9, stroke="#ffffff",
@@ -499,15 +460,14 @@ def add_sites(fmap: folium.Map, sites: pd.DataFrame, *, shift: Shift = NO_SHIFT)
 
 
 def add_layers(fmap: folium.Map, src: MapSource, layers: Sequence[str], *, shift: Shift = NO_SHIFT,
-               skip: Sequence[str] = (), dark: bool = False, firms: pd.DataFrame | None = None) -> list[Legend]:
+               skip: Sequence[str] = (), firms: pd.DataFrame | None = None) -> list[Legend]:
     """Draw the chosen overlay ``layers`` (keys of :data:`LAYERS`) except ``skip``; return their legends."""
     legends: list[Legend] = []
     chosen = [layer for layer in LAYERS if layer in layers and layer not in skip]
     for layer in chosen:
         if layer == "towns":
-            add_outline(fmap, src, "town", shift=shift, color=DARK["muted"] if dark else LAYER_COLORS["towns"],
-                        weight=1.5)
-        elif layer == "parks" and src.bundle.frame("parks") is not None:
+            add_outline(fmap, src, "town", shift=shift, color=LAYER_COLORS["towns"], weight=1.5)
+        elif layer == "parks" and src.has_layer("parks"):
             add_outline(fmap, src, "park", shift=shift, weight=2.5, dash="5 3")
         elif layer == "grids":
             add_outline(fmap, src, "grid", shift=shift, weight=0.8, labels=False)
@@ -517,9 +477,9 @@ def add_layers(fmap: folium.Map, src: MapSource, layers: Sequence[str], *, shift
             table = src.firm_table() if firms is None else firms
             drawn = add_firms(fmap, table, shift=shift, src=src)
             if drawn is not None:
-                legends.append(firm_legend(bubbles=drawn.layer_name == "firm-bins", dark=dark))
+                legends.append(firm_legend(bubbles=drawn.layer_name == "firm-bins"))
         elif layer == "service_points" and add_service_points(fmap, src, shift=shift) is not None:
-            legend = service_legend(src, dark=dark)
+            legend = service_legend(src)
             if legend is not None:
                 legends.append(legend)
     return legends
@@ -527,15 +487,13 @@ def add_layers(fmap: folium.Map, src: MapSource, layers: Sequence[str], *, shift
 
 def level_map(src: MapSource, level: str = "town", metric: str = "enterprises", scheme: str = "natural_breaks",
               k: int = 5, layers: Sequence[str] = DEFAULT_LAYERS, *, basemap: Basemap = NO_BASEMAP,
-              dark: bool = False, demo: bool = False, selected: str | None = None) -> folium.Map:
-    """A map of the areas of ``level`` coloured by ``metric``, with overlay ``layers``.
-
-    The overview page shows it; the big screen calls it with ``dark=True``.
+              demo: bool = False, selected: str | None = None) -> folium.Map:
+    """A map of the areas of ``level`` coloured by ``metric``, with overlay ``layers`` (the overview page).
 
     Parameters
     ----------
     src
-        Engine with a cache (:class:`dashboard.app_data.CachedEngine`).
+        The engine of the loaded folder.
     level
         ``"town"``, ``"park"`` or ``"grid"``.
     metric
@@ -546,8 +504,6 @@ def level_map(src: MapSource, level: str = "town", metric: str = "enterprises", 
         Keys of :data:`LAYERS` to draw over the choropleth.
     basemap
         Tiles under the map (default: none).
-    dark
-        Big-screen colours.
     demo
         Put the 示例数据 label on the map.
     selected
@@ -558,12 +514,12 @@ def level_map(src: MapSource, level: str = "town", metric: str = "enterprises", 
     folium.Map
         Not yet localized (:func:`dashboard.maps.show_map` / :func:`map_html` do it).
     """
-    if level not in LEVEL_LABELS:
-        msg = f"level 应为 {sorted(LEVEL_LABELS)} 之一，而不是 {level!r}"
-        raise ValueError(msg)
-    fmap, shift = new_map(basemap=basemap, dark=dark, demo=demo)
-    add_choropleth(fmap, src, level, metric, scheme, k, shift=shift, selected=selected, dark=dark)
-    legends = add_layers(fmap, src, layers, shift=shift, skip=(LEVEL_OUTLINE[level],), dark=dark)
+    if level not in LEVEL_OUTLINE:
+        msg = f"level 应为 {sorted(LEVEL_OUTLINE)} 之一，而不是 {level!r}"
+        raise EngineInputError(msg)
+    fmap, shift = new_map(basemap=basemap, demo=demo)
+    add_choropleth(fmap, src, level, metric, scheme, k, shift=shift, selected=selected)
+    legends = add_layers(fmap, src, layers, shift=shift, skip=(LEVEL_OUTLINE[level],))
     for legend in legends:
         legend.add_to(fmap)
     fit(fmap, bounds_of(level_shapes(src, "town", shift)))

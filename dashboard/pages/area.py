@@ -15,7 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
-from dashboard.app_data import CachedEngine, LoadedData, current_data
+from dashboard.app_data import LoadedData, current_data
+from dashboard.engine.catalog import LEVEL_LABELS, metric_title, text_of, value_text
 from dashboard.engine.metrics import METRICS
 from dashboard.maps import show_map
 from dashboard.maps.layers import FlyTo
@@ -28,12 +29,11 @@ from dashboard.maps.views import (
     firm_legend,
     fit,
     level_shapes,
-    metric_title,
     new_map,
 )
 from dashboard.pages import page_file
 
-LEVEL_TITLES = {"town": "镇街", "park": "园区"}
+LEVEL_TITLES = {level: LEVEL_LABELS[level] for level in ("town", "park")}
 
 KPIS: tuple[str, ...] = ("enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents",
                          "high_value_inventions", "trademarks", "pledge_amount_wan", "service_coverage_rate")
@@ -50,20 +50,6 @@ SEARCH_LIMIT = 50
 """Most matches offered in the 定位到 list."""
 
 NONE_LABEL = "（未填写）"
-
-
-def firms_in(engine: CachedEngine, level: str, name: str) -> pd.DataFrame:
-    """Rows of :meth:`Engine.firm_table` placed in the town or park ``name`` (shared; do not change)."""
-    def build() -> np.ndarray:
-        table = engine.firm_table()
-        if level == "town":
-            mask = table["town"].astype(str) == name
-        else:
-            mask = table["parks"].astype(str).map(lambda text: name in text.split("、"))
-        return np.flatnonzero(mask.to_numpy())
-
-    rows = engine.memo(("firms-in", level, name), build)
-    return engine.firm_table().iloc[rows]
 
 
 def _category(series: pd.Series) -> pd.Series:
@@ -91,14 +77,6 @@ def search_firms(firms: pd.DataFrame, query: str) -> pd.DataFrame:
     names = firms["name"].astype(str).str.contains(q, case=False, regex=False, na=False)
     codes = firms["uscc"].astype(str).str.upper().str.startswith(q.upper(), na=False)
     return firms[(names | codes).to_numpy()]
-
-
-def breakdown(row: pd.Series, prefix: str) -> pd.DataFrame:
-    """``产业``/``类别`` counts of an area row (``industry:*``/``tier:*`` columns), largest first."""
-    cols = [c for c in row.index if c.startswith(prefix + ":")]
-    out = pd.DataFrame({"label": [c.split(":", 1)[1] for c in cols],
-                        "enterprises": [int(row[c]) if pd.notna(row[c]) else 0 for c in cols]})
-    return out[out["enterprises"] > 0].sort_values("enterprises", ascending=False).reset_index(drop=True)
 
 
 def bar_chart(table: pd.DataFrame, title: str, *, highlight: str | None = None, value: str = "enterprises",
@@ -153,19 +131,16 @@ def render_area(level: str, page: str) -> None:
         ui.metric_kpi(cols[i % 4], key, row[key])
 
     metric = controls.metric
-    values = pd.to_numeric(stats[metric], errors="coerce")
-    rank = values.rank(ascending=False, method="min")
-    rank_text = f"第 {int(rank.iloc[pos])} / {len(stats)} 名" if pd.notna(rank.iloc[pos]) else "无数据"
-    st.markdown(f"**{ui.md_text(metric_title(metric))}**：{ui.md_text(METRICS[metric].format(row[metric]))}"
+    place, of = engine.rank_of(level, metric, area_id)
+    rank_text = f"第 {place} / {of} 名" if place is not None else "无数据"
+    st.markdown(f"**{ui.md_text(metric_title(metric))}**：{ui.md_text(value_text(metric, row[metric]))}"
                 f"，在全部{title}中 **{rank_text}**")
 
-    all_firms = firms_in(engine, level, name)
+    all_firms = engine.firms_in(level, area_id)
     firms_section(data, level, page, area_id, name, all_firms, controls)
 
     st.subheader(f"{title}排名 · {metric_title(metric)}", anchor=False)
-    peers = stats[list(dict.fromkeys(["id", "name", metric, "enterprises"]))].copy()
-    peers.insert(0, "rank", rank.astype("Int64"))
-    peers = peers.sort_values(["rank", "name"], na_position="last").reset_index(drop=True)
+    peers = engine.ranking(level, metric)[list(dict.fromkeys(["rank", "id", "name", metric, "enterprises"]))]
     left, right = st.columns([3, 2])
     with left:
         chart_data = pd.DataFrame({"label": peers["name"].astype(str),
@@ -178,8 +153,8 @@ def render_area(level: str, page: str) -> None:
 
     st.subheader("产业与企业类别", anchor=False)
     left, right = st.columns(2)
-    industries = breakdown(row, "industry")
-    tiers = breakdown(row, "tier")
+    industries = engine.breakdown(level, area_id, "industry")
+    tiers = engine.breakdown(level, area_id, "tier")
     with left:
         st.markdown("**主导产业（企业数）**")
         if len(industries):
@@ -231,8 +206,8 @@ def firms_section(data: LoadedData, level: str, page: str, area_id: str, name: s
             if len(elsewhere):
                 first = elsewhere.iloc[0]
                 st.info(f"本{LEVEL_TITLES[level]}（按当前筛选）没有匹配「{ui.md_text(query)}」的企业；"
-                        f"全区有 {len(elsewhere)} 家，例如 {ui.md_text(first['name'])}"
-                        f"（{ui.md_text(first['town'])}）。",
+                        f"全区有 {len(elsewhere)} 家，例如 {ui.md_text(text_of(first['name']))}"
+                        f"（{ui.md_text(text_of(first['town']))}）。",
                         icon=":material/search:")
                 towns = _area_options(data, "town")
                 target = next((i for i, n in towns.items() if n == str(first["town"])), None)
@@ -259,7 +234,7 @@ def firms_section(data: LoadedData, level: str, page: str, area_id: str, name: s
         fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
         add_outline(fmap, engine, level, shift=shift, color="#3b5b7a", weight=1.2, fill_opacity=0.04,
                     interactive=True, selected=area_id)
-        if level == "town" and data.bundle.frame("parks") is not None:
+        if level == "town" and engine.has_layer("parks"):
             add_outline(fmap, engine, "park", shift=shift, weight=2, dash="5 3", labels=False)
         add_service_points(fmap, engine, shift=shift)
         drawn = add_firms(fmap, shown, shift=shift, src=engine)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import re
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from dashboard import ui
 from dashboard.app_data import current_data
+from dashboard.engine.catalog import MISSING_TEXT, text_of
 from dashboard.maps import show_map
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import add_gi_areas, add_outline, fit, level_shapes, new_map
@@ -29,9 +29,7 @@ def split_users(text: object) -> list[str]:
     >>> split_users("甲公司、乙公司；丙合作社")
     ['甲公司', '乙公司', '丙合作社']
     """
-    if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
-        return []
-    return [part.strip() for part in _SEPARATORS.split(str(text)) if part.strip()]
+    return [part.strip() for part in _SEPARATORS.split(text_of(text)) if part.strip()]
 
 
 def gi_table(gi: pd.DataFrame) -> pd.DataFrame:
@@ -55,8 +53,8 @@ def render() -> None:
     engine = data.engine
     controls = ui.sidebar(PAGE, data, basemap=True)
     ui.header(data, "地理标志")
-    gi = data.bundle.frame("gi_areas")
-    if gi is None or len(gi) == 0:
+    gi = engine.layer("gi_areas")
+    if gi is None:
         st.info("数据中没有地理标志图层（地理标志.geojson/.gpkg，或列出保护范围镇街的表格）。", icon=":material/info:")
         return
     table = gi_table(gi)
@@ -72,9 +70,7 @@ def render() -> None:
         st.subheader(ui.md_text(name), anchor=False)
         for field, label in (("category", "保护类型"), ("towns", "保护范围"), ("holder", "申请人/注册人"),
                              ("year", "登记年份")):
-            value = row[field]
-            text = "—" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-            st.markdown(f"**{label}**：{ui.md_text(text)}")
+            st.markdown(f"**{label}**：{ui.md_text(text_of(row[field]) or MISSING_TEXT)}")
         users = split_users(row["users"])
         st.markdown(f"**授权使用企业**：{len(users)} 家" if users else "**授权使用企业**：未提供")
         if users:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from dashboard import ui
 from dashboard.app_data import current_data
+from dashboard.engine.catalog import column_label, format_number, with_unit
+from dashboard.engine.targets import STATUS_TONES, TargetStatus, status_text
 
 PAGE = "indicators"
-TABLE_COLUMNS = ("label", "unit", "latest_year", "latest", "target_year", "target", "progress", "slope_per_year",
-                 "projected", "on_track", "bottom_up")
+TABLE_COLUMNS = ("label", "unit", "latest_year", "latest", "target_year", "target", "progress", "status", "gap",
+                 "slope_per_year", "projected", "bottom_up")
+TONE_COLOURS = {"good": "green", "bad": "orange"}
+"""Tone of a status (:data:`~dashboard.engine.targets.STATUS_TONES`) → Streamlit text colour; none stays plain."""
 
 
 def _num(value: object, unit: str = "") -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
-        return "—"
-    text = f"{float(value):,.2f}".rstrip("0").rstrip(".")
-    return f"{text} {unit}".strip() if unit != "%" else f"{text}%"
+    return with_unit(format_number(value, 2, trim=True), unit)
 
 
 def series(targets: pd.DataFrame) -> pd.DataFrame:
@@ -57,13 +57,12 @@ def trend_chart(row: pd.Series) -> alt.LayerChart | None:
     return alt.layer(*layers).properties(height=220)
 
 
-def status_text(row: pd.Series) -> str:
-    """按趋势可达标 / 按趋势难以达标 / 数据不足."""
-    if row["on_track"] is True or row["on_track"] is np.True_:
-        return ":green[**按趋势可达标**]"
-    if row["on_track"] is False or row["on_track"] is np.False_:
-        return ":orange[**按趋势难以达标**]"
-    return "数据不足，无法判断趋势"
+def status_markdown(row: pd.Series) -> str:
+    """The engine's status (达标 / 未达标（差 …） / 按趋势可达标 / 按趋势难以达标 / 无数据), coloured by its tone."""
+    status = TargetStatus(row["status"])
+    text = status_text(status, row["gap"], str(row["unit"] or ""))
+    colour = TONE_COLOURS.get(STATUS_TONES[status])
+    return f":{colour}[**{ui.md_text(text)}**]" if colour else ui.md_text(text)
 
 
 def indicator_card(row: pd.Series) -> None:
@@ -78,8 +77,8 @@ def indicator_card(row: pd.Series) -> None:
         if pd.notna(row["progress"]):
             progress = float(row["progress"])
             st.progress(min(max(progress, 0.0), 1.0), text=f"完成进度 {progress * 100:.0f}%")
-        st.caption(status_text(row) + (f"　·　企业数据测算：{_num(row['bottom_up'], unit)}"
-                                       if pd.notna(row["bottom_up"]) else ""))
+        st.caption(status_markdown(row) + (f"　·　企业数据测算：{_num(row['bottom_up'], unit)}"
+                                           if pd.notna(row["bottom_up"]) else ""))
         chart = trend_chart(row)
         if chart is not None:
             st.altair_chart(chart, width="stretch")
@@ -94,20 +93,20 @@ def render() -> None:
     if len(targets) == 0:
         st.info("数据中没有指标图层（指标.xlsx/.csv：年份、指标、数值、单位、类型）。", icon=":material/info:")
         return
-    with_target = targets[targets["target"].notna()]
-    on_track = int((with_target["on_track"] == True).sum())  # noqa: E712 - object column of True/False/None
+    with_target = int(targets["target"].notna().sum())
+    counts = targets["status"].value_counts()
     cols = st.columns(3)
-    ui.kpi(cols[0], "有目标的指标", f"{len(with_target)} 项")
-    ui.kpi(cols[1], "按趋势可达标", f"{on_track} 项")
-    reached = int((pd.to_numeric(with_target["progress"], errors="coerce") >= 1).sum())
-    ui.kpi(cols[2], "已达到目标", f"{reached} 项")
+    ui.kpi(cols[0], "有目标的指标", f"{with_target} 项")
+    ui.kpi(cols[1], "已达标", f"{int(counts.get(TargetStatus.REACHED.value, 0))} 项")
+    ui.kpi(cols[2], TargetStatus.ON_TRACK.value, f"{int(counts.get(TargetStatus.ON_TRACK.value, 0))} 项")
     cards = st.columns(2)
     for i, (_, row) in enumerate(targets.iterrows()):
         with cards[i % 2]:
             indicator_card(row)
     st.subheader("指标表", anchor=False)
     ui.show_table(targets, key=f"{PAGE}.table", file_name="指标与目标", columns=TABLE_COLUMNS,
-                  meta=ui.meta_rows(data), caption="「企业数据测算值」由企业名录自下而上计算，供核对")
+                  meta=ui.meta_rows(data), caption="「企业数据测算值」由企业名录自下而上计算，供核对",
+                  labels={k: column_label(k) for k in ("status", "gap")})
     ui.show_table(series(targets), key=f"{PAGE}.series", file_name="指标历年数值",
                   columns=("label", "year", "value", "unit"), meta=ui.meta_rows(data))
     ui.page_actions(PAGE, data, {"指标": lambda: targets[list(TABLE_COLUMNS)], "历年数值": lambda: series(targets)},

@@ -8,11 +8,11 @@ replaces the picker.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from dashboard import ui
-from dashboard.app_data import CachedEngine, current_data
+from dashboard.app_data import LoadedData, current_data
+from dashboard.engine.catalog import format_number
 from dashboard.maps import show_map
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import add_firms, add_outline, add_service_points, firm_legend, fit, level_shapes, new_map
@@ -28,34 +28,13 @@ TARGET_COLUMNS = ("name", "grid_id", "industry", "address", "nearest_service", "
 CELL_COLUMNS = ("grid_id", "name", "parent", "enterprises", "enterprises_with_ip", "ip_coverage_rate")
 
 
-def commissioners(engine: CachedEngine) -> dict[str, str]:
-    """Commissioner name → phone (first seen), those with cells first, then those without."""
-    def build() -> dict[str, str]:
-        report = engine.commissioners
-        out: dict[str, str] = {}
-        for name, phone in zip(report.assignments["commissioner"], report.assignments["phone"], strict=True):
-            out.setdefault(str(name), "" if pd.isna(phone) else str(phone))
-        idle = report.idle_commissioners
-        for name, phone in zip(idle["name"], idle["phone"], strict=True):
-            out.setdefault(str(name), "" if pd.isna(phone) else str(phone))
-        return out
-
-    return engine.memo(("commissioner-names",), build)
-
-
-def cells_of(engine: CachedEngine, who: str) -> list[str]:
-    """Grid ids assigned to ``who``."""
-    a = engine.commissioners.assignments
-    return a.loc[a["commissioner"].astype(str) == who, "grid_id"].astype(str).drop_duplicates().tolist()
-
-
 def render() -> None:
     """Draw the page."""
     data = current_data()
     engine = data.engine
     controls = ui.sidebar(PAGE, data, basemap=True)
     ui.header(data, "我的网格")
-    people = commissioners(engine)
+    people = engine.commissioner_directory()
     report = engine.commissioners
     if not people:
         st.info("数据中没有网格专员：请在网格图层填写「网格专员」，或提供专员名单（专员.xlsx）。",
@@ -66,13 +45,10 @@ def render() -> None:
                      format_func=lambda n: f"{n}（{people[n]}）" if people.get(n) else n)
         show_commissioner(data, str(who.value), controls)
 
-    unassigned = report.unassigned_cells
+    unassigned = engine.unassigned_cells()
     with st.expander(f"未分配专员的网格（{len(unassigned)} 个）", expanded=not people):
         if len(unassigned):
-            grid = engine.stats("grid").set_index("id")
-            table = unassigned.copy()
-            table["enterprises"] = grid["enterprises"].reindex(table["grid_id"].astype(str)).to_numpy()
-            ui.show_table(table, key=f"{PAGE}.unassigned", file_name="未分配专员的网格",
+            ui.show_table(unassigned, key=f"{PAGE}.unassigned", file_name="未分配专员的网格",
                           meta=ui.meta_rows(data))
         else:
             st.caption("每个网格都有专员。")
@@ -82,28 +58,28 @@ def render() -> None:
                           meta=ui.meta_rows(data))
 
 
-def show_commissioner(data, who: str, controls: ui.Controls) -> None:  # noqa: ANN001
+def show_commissioner(data: LoadedData, who: str, controls: ui.Controls) -> None:
     """Figures, map and lists of one commissioner."""
     engine = data.engine
-    ids = cells_of(engine, who)
+    ids = engine.cells_of(who)
     if not ids:
         st.info(f"{ui.md_text(who)} 还没有分配网格。", icon=":material/info:")
         return
-    firm_table = engine.firm_table()
-    firms = firm_table[firm_table["grid_id"].astype(str).isin(set(ids)).to_numpy()]
-    has_ip = firms["has_ip"].fillna(False).to_numpy(dtype=bool)
-    targets = firms[~has_ip]
+    firms = engine.firms_of(who)
+    targets = firms[~firms["has_ip"].fillna(False).to_numpy(dtype=bool)]
+    summary = engine.commissioner_summary(who)
     # one line of figures, not four cards: this page is read on a phone
-    st.markdown(f"**{len(ids)}** 个网格　**{len(firms):,}** 家企业　**{int(has_ip.sum()):,}** 家有知识产权　"
-                f":red[**{len(targets):,}** 家培育对象]", help="培育对象：辖区内还没有任何有效专利、商标、著作权的企业")
+    st.markdown(f"**{format_number(summary.cells)}** 个网格　**{format_number(summary.enterprises)}** 家企业　"
+                f"**{format_number(summary.with_ip)}** 家有知识产权　"
+                f":red[**{format_number(summary.without_ip)}** 家培育对象]",
+                help="培育对象：辖区内还没有任何有效专利、商标、著作权的企业")
     fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
     add_outline(fmap, engine, "grid", shift=shift, ids=ids, color="#6a51a3", weight=2, fill_opacity=0.08,
                 interactive=True)
     add_service_points(fmap, engine, shift=shift)
     if add_firms(fmap, firms, shift=shift, emphasise_without_ip=True, src=engine) is not None:
         firm_legend(without_ip_label="培育对象（无知识产权）").add_to(fmap)
-    stats = engine.choropleth("grid")
-    pos = np.flatnonzero(stats["id"].astype(str).isin(set(ids)).to_numpy())
+    pos = np.flatnonzero(engine.areas("grid")["id"].astype(str).isin(set(ids)).to_numpy())
     fit(fmap, bounds_of(level_shapes(engine, "grid", shift)[pos]), padding=6)
     show_map(fmap, key=f"{PAGE}.map", height=380)
 
@@ -117,9 +93,8 @@ def show_commissioner(data, who: str, controls: ui.Controls) -> None:  # noqa: A
         ui.show_table(firms, key=f"{PAGE}.firms", labels=ui.FIRM_LABELS, columns=FIRM_COLUMNS,
                       file_name=f"{who}_网格企业", meta=meta)
     with tab3:
-        ui.show_table(stats.iloc[pos].rename(columns={"id": "grid_id"}).merge(
-            engine.cells[["grid_id", "parent"]].astype({"grid_id": str}), on="grid_id", how="left"),
-            key=f"{PAGE}.cells", columns=CELL_COLUMNS, file_name=f"{who}_网格", meta=meta)
+        ui.show_table(engine.cell_table(ids), key=f"{PAGE}.cells", columns=CELL_COLUMNS, file_name=f"{who}_网格",
+                      meta=meta)
     ui.page_actions(PAGE, data, {"培育对象": lambda: targets[list(TARGET_COLUMNS)],
                                  "全部企业": lambda: firms[list(FIRM_COLUMNS)]},
                     file_name=f"{who}_我的网格", meta=[("网格专员", who)],

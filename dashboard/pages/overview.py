@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from dashboard import ui
 from dashboard.app_data import LoadedData, current_data
+from dashboard.engine.catalog import LEVEL_LABELS, metric_title
 from dashboard.engine.metrics import METRICS
 from dashboard.maps import show_map
-from dashboard.maps.views import LEVEL_LABELS, level_map, metric_title
+from dashboard.maps.views import level_map
 from dashboard.pages import page_file
 
 PAGE = "overview"
@@ -22,10 +22,6 @@ DETAIL_PAGES = {"town": "town", "park": "park"}
 # District figures in the top row.
 KPIS: tuple[str, ...] = ("enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents",
                          "high_value_per_10k_pop", "pledge_amount_wan", "service_coverage_rate")
-
-# District metric → indicator key whose 2025 target it is measured against.
-TARGET_OF: dict[str, str] = {"high_value_per_10k_pop": "high_value_per_10k_pop",
-                             "pledge_amount_wan": "pledge_financing_yi"}
 
 RANK_COLUMNS = ("name", "enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents",
                 "high_value_inventions", "trademarks", "pledge_amount_wan", "high_value_per_10k_pop")
@@ -48,42 +44,18 @@ def on_pick(level: str) -> None:
     st.session_state[f"{PAGE}.open"] = None
 
 
-def target_note(data: LoadedData, key: str) -> tuple[str | None, str | None]:
-    """(``2025 年目标 18 件``, a longer help text) for a KPI that has a target, else (None, None)."""
-    targets = data.engine.targets()
-    if key not in TARGET_OF or len(targets) == 0:
-        return None, None
-    row = targets[targets["key"] == TARGET_OF[key]]
-    if row.empty or pd.isna(row["target"].iloc[0]):
-        return None, None
-    r = row.iloc[0]
-    target = f"{r['target']:,.4g} {r['unit']}".strip()
-    share = r["bottom_up"] / r["target"] if pd.notna(r["bottom_up"]) and r["target"] else np.nan
-    help_text = f"{METRICS[key].definition}。{int(r['target_year'])} 年目标：{r['label']} {target}"
-    if np.isfinite(share):
-        help_text += f"；按企业数据测算为 {r['bottom_up']:,.2f} {r['unit']}，完成 {share * 100:.0f}%"
-    if pd.notna(r["latest"]):
-        help_text += f"；{int(r['latest_year'])} 年统计值 {r['latest']:,.4g} {r['unit']}（见「指标」页）"
-    return f"{int(r['target_year'])} 年目标 {target}", help_text
-
-
 def kpi_row(data: LoadedData) -> None:
-    """The district's figures, with the target beside those that have one."""
-    district = data.engine.stats("district").iloc[0]
+    """The district's figures, each with its target beside it when it has one (in the target's unit)."""
     cols = st.columns(4)
-    for i, key in enumerate(KPIS):
-        delta, help_text = target_note(data, key)
-        ui.metric_kpi(cols[i % 4], key, district[key], delta=delta, help=help_text)
+    for i, figure in enumerate(data.engine.kpis(KPIS)):
+        ui.kpi_card(cols[i % 4], figure)
 
 
 def ranking(data: LoadedData, level: str, metric: str) -> pd.DataFrame:
-    """Areas of ``level`` ordered by ``metric`` (largest first) with their rank."""
-    table = data.engine.choropleth(level)
-    cols = [c for c in dict.fromkeys(("name", metric, *RANK_COLUMNS[1:])) if c in table.columns]
-    out = pd.DataFrame(table[cols]).copy()
-    values = pd.to_numeric(out[metric], errors="coerce")
-    out.insert(0, "rank", values.rank(ascending=False, method="min").astype("Int64"))
-    return out.sort_values(["rank", "name"], na_position="last").reset_index(drop=True)
+    """Areas of ``level`` ordered by ``metric`` with their rank (the engine's one ranking rule)."""
+    table = data.engine.ranking(level, metric)
+    cols = [c for c in dict.fromkeys(("rank", "name", metric, *RANK_COLUMNS[1:])) if c in table.columns]
+    return table[cols]
 
 
 def render() -> None:

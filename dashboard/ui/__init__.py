@@ -5,9 +5,9 @@ The package root is the API; modules behind it may move.
 
 from __future__ import annotations
 
+from dashboard.engine.catalog import DEFAULT_METRIC, FIRM_LABELS, column_label
 from dashboard.ui.chrome import (
     APP_TITLE,
-    DEFAULT_METRIC,
     Controls,
     MapSpec,
     available_layers,
@@ -15,6 +15,7 @@ from dashboard.ui.chrome import (
     demo_badge,
     header,
     kpi,
+    kpi_card,
     md_text,
     meta_rows,
     metric_kpi,
@@ -23,7 +24,7 @@ from dashboard.ui.chrome import (
     sidebar,
 )
 from dashboard.ui.state import Bound, bind, publish, set_value, start_run
-from dashboard.ui.tables import FIRM_LABELS, column_label, download_xlsx, present, show_table, to_xlsx
+from dashboard.ui.tables import download_xlsx, present, show_table, to_xlsx
 
 __all__ = [
     "APP_TITLE",
@@ -40,6 +41,7 @@ __all__ = [
     "download_xlsx",
     "header",
     "kpi",
+    "kpi_card",
     "md_text",
     "metric_kpi",
     "meta_rows",

@@ -18,18 +18,26 @@ import streamlit as st
 
 from dashboard.app_data import LoadedData
 from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES
+from dashboard.engine import Kpi
+from dashboard.engine.catalog import (
+    DEFAULT_METRIC,
+    FIRM_LABELS,
+    LEVEL_LABELS,
+    MAPPABLE_METRICS,
+    cell_text,
+    column_label,
+    format_number,
+    format_percent,
+)
 from dashboard.engine.metrics import METRICS
 from dashboard.maps.basemaps import BASEMAP_KINDS, TILE_SYSTEMS, Basemap, BasemapError
-from dashboard.maps.views import DEFAULT_LAYERS, LAYERS, LEVEL_LABELS, MAPPABLE_METRICS
+from dashboard.maps.views import DEFAULT_LAYERS, LAYERS
 from dashboard.pages import page_file
 from dashboard.theme import DEMO_BADGE
 from dashboard.ui.state import bind
-from dashboard.ui.tables import FIRM_LABELS, download_xlsx, present
+from dashboard.ui.tables import download_xlsx, present
 
 APP_TITLE = "知识产权网格地图"
-
-DEFAULT_METRIC = "enterprises"
-"""Metric of the maps until the user chooses."""
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~$:])")
 
@@ -52,13 +60,12 @@ def demo_badge() -> None:
 
 def header(data: LoadedData, title: str, *, caption: str | None = None) -> None:
     """Page title, the 示例数据 badge on demo data, data date and source."""
-    district = data.bundle.config.district
+    engine = data.engine
     st.title(md_text(title), anchor=False)
     if data.is_demo:
         demo_badge()
-    date = district.data_date or "未注明"
-    source = district.source or "未注明"
-    line = f"{md_text(district.name or '')}　数据截至 {md_text(date)}　·　来源 {md_text(source)}"
+    name = engine.settings.district.name or ""
+    line = f"{md_text(name)}　数据截至 {md_text(engine.data_date)}　·　来源 {md_text(engine.source)}"
     if caption:
         line += f"　·　{caption}"
     st.caption(line)
@@ -66,9 +73,9 @@ def header(data: LoadedData, title: str, *, caption: str | None = None) -> None:
 
 def meta_rows(data: LoadedData, *extra: tuple[str, str]) -> list[tuple[str, str]]:
     """Rows of an exported workbook's 说明 sheet."""
-    district = data.bundle.config.district
-    rows = [("区县", district.name or "—"), ("数据截至", district.data_date or "未注明"),
-            ("来源", district.source or "未注明"), ("数据文件夹", str(data.folder))]
+    engine = data.engine
+    rows = [("区县", engine.settings.district.name or "—"), ("数据截至", engine.data_date),
+            ("来源", engine.source), ("数据文件夹", str(data.folder))]
     if data.is_demo:
         rows.insert(0, ("说明", DEMO_BADGE))
     return rows + list(extra)
@@ -109,7 +116,7 @@ class Controls:
 def available_levels(data: LoadedData) -> list[str]:
     """Levels the folder has areas for."""
     levels = ["town"]
-    if data.bundle.frame("parks") is not None and len(data.bundle.frame("parks")):
+    if data.engine.has_layer("parks"):
         levels.append("park")
     if len(data.engine.cells):
         levels.append("grid")
@@ -119,10 +126,10 @@ def available_levels(data: LoadedData) -> list[str]:
 def available_layers(data: LoadedData) -> list[str]:
     """Overlay layers the folder can draw."""
     present_ = {"towns": True, "enterprises": True,
-                "parks": data.bundle.frame("parks") is not None,
+                "parks": data.engine.has_layer("parks"),
                 "grids": len(data.engine.cells) > 0,
-                "service_points": data.bundle.frame("service_points") is not None,
-                "gi_areas": data.bundle.frame("gi_areas") is not None}
+                "service_points": data.engine.has_layer("service_points"),
+                "gi_areas": data.engine.has_layer("gi_areas")}
     return [k for k in LAYERS if present_.get(k)]
 
 
@@ -146,7 +153,7 @@ def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: 
     values: dict[str, Any] = {}
     with st.sidebar:
         if data is not None:
-            name = data.bundle.config.district.name or data.folder.name
+            name = data.engine.settings.district.name or data.folder.name
             st.caption(f"数据：{md_text(name)}（{md_text(data.folder.name)}）")
             if data.is_demo:
                 demo_badge()
@@ -268,10 +275,31 @@ def kpi(column: Any, label: str, value: str, *, help: str | None = None,  # noqa
 
 def metric_kpi(column: Any, key: str, value: object, *, delta: str | None = None, help: str | None = None,  # noqa: A002
                ) -> None:
-    """A metric as a key figure: the unit goes in the label (``质押融资金额（万元）``), the number stays short."""
-    m = METRICS[key]
-    text = m.format(value)
-    if m.unit and m.unit != "%" and text.endswith(f" {m.unit}"):
-        text = text[: -len(m.unit) - 1]
-    label = f"{m.label}（{m.unit}）" if m.unit and m.unit != "%" else m.label
-    column.metric(label, text, delta=delta, delta_color="off", help=help or m.definition, border=True)
+    """A metric as a key figure: the unit goes in the label (``有效发明专利（件）``), the number stays short."""
+    column.metric(column_label(key), cell_text(key, value), delta=delta, delta_color="off",
+                  help=help or METRICS[key].definition, border=True)
+
+
+def kpi_card(column: Any, figure: Kpi) -> None:
+    """A district figure (:meth:`Engine.kpis`) as a key figure, with its target beside it when it has one.
+
+    A figure with a target is written in the target's unit (质押融资金额 in 亿元
+    beside a target in 亿元), with the target and the share of it reached.
+    """
+    definition = METRICS[figure.key].definition
+    if figure.target is None:
+        metric_kpi(column, figure.key, figure.value)
+        return
+    t = figure.target
+    unit = figure.unit
+    label = f"{figure.label}（{unit}）" if unit and unit != "%" else figure.label
+    target = f"{format_number(t['target'], 2, trim=True)} {unit}".strip()
+    delta = f"{int(t['target_year'])} 年目标 {target}"
+    help_text = (f"{definition}。{int(t['target_year'])} 年目标：{t['label']} {target}；"
+                 f"按企业数据测算为 {format_number(figure.value, figure.decimals)} {unit}，"
+                 f"完成 {format_percent(figure.target_progress, 0)}")
+    if pd.notna(t["latest"]):
+        help_text += (f"；{int(t['latest_year'])} 年统计值 {format_number(t['latest'], 2, trim=True)} {unit}"
+                      f"（{t['status']}，见「指标」页）")
+    column.metric(label, format_number(figure.value, figure.decimals), delta=delta, delta_color="off",
+                  help=help_text, border=True)

@@ -24,58 +24,18 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dashboard.engine.catalog import COLUMNS, column_label, is_percent
 from dashboard.engine.metrics import METRICS
-from dashboard.engine.metrics import label as metric_label
-from loaders.problems import PROBLEM_LABELS
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-FIELD_LABELS: dict[str, str] = {
-    "level": "层级", "id": "编号", "name": "名称", "rank": "排名",
-    "uscc": "统一社会信用代码", "address": "地址", "industry": "主导产业", "tier": "企业类别",
-    "town": "镇街", "parks": "园区", "grid_id": "网格编号", "has_ip": "有知识产权",
-    "nearest_service": "最近服务站点", "nearest_service_m": "距最近站点（米）", "covered": "服务覆盖",
-    "lon": "经度", "lat": "纬度", "source_row": "源表行号", "type": "类型", "radius_m": "服务半径（米）",
-    "phone": "联系电话", "commissioner": "网格专员", "parent": "所属园区/镇街", "source": "来源",
-    "category": "保护类型", "towns": "保护范围", "holder": "申请人/注册人", "users": "授权使用企业",
-    "year": "年份", "gain": "新增覆盖企业（家）", "cumulative": "累计新增覆盖（家）",
-    "cumulative_share": "累计覆盖比例", "label": "指标", "unit": "单位", "target_year": "目标年份",
-    "target": "目标值", "latest_year": "最新年份", "latest": "最新值", "progress": "完成进度",
-    "slope_per_year": "年均变化", "projected": "按趋势预计", "on_track": "按趋势可达标",
-    "bottom_up": "企业数据测算值", "kind": "类型", "value": "数值", "definition": "定义",
-    **PROBLEM_LABELS,
-}
-"""Column → Chinese label, for columns that are not metrics."""
-
-FIRM_LABELS: dict[str, str] = {"name": "企业名称", "town": "所在镇街", "parks": "所在园区"}
-"""Headers of firm tables that differ from :data:`FIELD_LABELS` (pass as ``labels``)."""
-
-PERCENT_COLUMNS = frozenset({"cumulative_share", "progress"})
-"""Non-metric columns holding shares (0–1) shown as percentages."""
-
-PERCENT_LABELS = frozenset(
-    {FIELD_LABELS[c] for c in PERCENT_COLUMNS} | {m.label for m in METRICS.values() if m.unit == "%"}
-)
-"""Headers whose values are shares (written with Excel's 0.0% format)."""
+PERCENT_HEADINGS = frozenset(c.heading for c in COLUMNS.values() if c.percent)
+"""Headings whose values are shares (written with Excel's 0.0% format)."""
 
 AUTO_HEIGHT_ROWS = 10
 """Tables with at most this many rows take their natural height."""
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-
-
-def column_label(column: str) -> str:
-    """Chinese header of a column: a metric with its unit, a breakdown (``产业·高端纺织``), or a field."""
-    if column in METRICS:
-        m = METRICS[column]
-        return f"{m.label}（{m.unit}）" if m.unit and m.unit != "%" else m.label
-    if column in FIELD_LABELS:
-        return FIELD_LABELS[column]
-    return metric_label(column)
-
-
-def _is_percent(column: str) -> bool:
-    return column in PERCENT_COLUMNS or (column in METRICS and METRICS[column].unit == "%")
 
 
 def present(frame: pd.DataFrame, columns: Sequence[str] | None = None,
@@ -107,15 +67,21 @@ def present(frame: pd.DataFrame, columns: Sequence[str] | None = None,
         while lab in headers.values():  # keep headers unique
             lab += "·"
         headers[col] = lab
-        if _is_percent(col):
+        decimals = COLUMNS[col].decimals if col in COLUMNS else None
+        if is_percent(col):
             config[lab] = st.column_config.NumberColumn(lab, format="percent")
-        elif col in METRICS and METRICS[col].kind != "text":
-            d = METRICS[col].decimals
-            config[lab] = st.column_config.NumberColumn(lab, format="localized" if d == 0 else f"%.{d}f")
-        elif col == "nearest_service_m":
-            config[lab] = st.column_config.NumberColumn(lab, format="%.0f")
+        elif decimals is not None and (col in METRICS or pd.api.types.is_numeric_dtype(table[col])):
+            config[lab] = st.column_config.NumberColumn(lab, format="localized" if decimals == 0 else f"%.{decimals}f")
+    for col in cols:
+        if _is_text(table[col]):  # a missing name or tier is an empty cell, never the text "None"
+            table[col] = table[col].astype(object).where(table[col].notna(), "")
     table.columns = [headers[c] for c in cols]
     return table, config
+
+
+def _is_text(series: pd.Series) -> bool:
+    """Whether ``series`` holds text (its non-missing values are all strings)."""
+    return pd.api.types.infer_dtype(series, skipna=True) == "string"
 
 
 # --------------------------------------------------------------------------- Excel
@@ -169,7 +135,7 @@ def to_xlsx(sheets: Mapping[str, pd.DataFrame], meta: Sequence[tuple[str, str]] 
     for name, frame in sheets.items():
         ws = wb.create_sheet(sheet_title(name, taken))
         headers = [str(c) for c in frame.columns]
-        percent = [h.rstrip("·") in PERCENT_LABELS for h in headers]
+        percent = [h.rstrip("·") in PERCENT_HEADINGS for h in headers]
         for i, header in enumerate(headers, start=1):
             width = min(max(8, len(header) * 2 + 2), 40)
             ws.column_dimensions[get_column_letter(i)].width = width
