@@ -312,12 +312,13 @@ def target_records(targets: pd.DataFrame) -> list[dict[str, object]]:
     """
     records = []
     for row in records_for_json(targets):
-        records.append({
+        fields = {
             "indicator": row["key"], "label": row["label"], "unit": row["unit"],
             "latest_year": _year(row["latest_year"]), "latest_value": row["latest"],
             "target_year": _year(row["target_year"]), "target_value": row["target"],
             "progress": row["progress"], "projected": row["projected"], "status": row["status"], "gap": row["gap"],
-        })
+        }
+        records.append({key: fields[key] for key in TARGET_JSON_KEYS})
     return records
 
 
@@ -445,8 +446,8 @@ def positive_number(unit: str = "") -> Callable[[str], float]:
     return parse
 
 
-def integer_in(low: int, high: int) -> Callable[[str], int]:
-    """An argparse ``type``: a whole number in ``[low, high]``, else a Chinese message echoing the value.
+def integer_in(low: int, high: int, what: str = "") -> Callable[[str], int]:
+    """An argparse ``type``: a whole number in ``[low, high]``, else a Chinese message naming ``what``.
 
     Examples
     --------
@@ -459,7 +460,7 @@ def integer_in(low: int, high: int) -> Callable[[str], int]:
         except ValueError:
             value = None
         if value is None or not low <= value <= high:
-            msg = f"应为 {low}–{high} 之间的整数，而不是 {text!r}"
+            msg = f"{what}应为 {low}–{high} 之间的整数，而不是 {text!r}"
             raise argparse.ArgumentTypeError(msg)
         return value
 
@@ -519,7 +520,7 @@ def _add_theme_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric", choices=MAPPABLE_METRICS, default=DEFAULT_METRIC, metavar="M",
                    help=f"专题指标（默认 {DEFAULT_METRIC}）：{', '.join(MAPPABLE_METRICS)}")
     p.add_argument("--scheme", help="分级方法：natural_breaks、quantiles 或 equal_interval（默认与应用一致）")
-    p.add_argument("--k", type=integer_in(1, max(SEQUENTIAL)),
+    p.add_argument("--k", type=integer_in(1, max(SEQUENTIAL), "分级数"),
                    help=f"分级数 1–{max(SEQUENTIAL)}（默认与应用一致）")
     _year_option(p)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from loaders.uscc import ALPHABET
+
 HEADER_ROW = 3
 """Excel row of the enterprise sheet's header (two title rows above it)."""
 
@@ -28,7 +30,6 @@ DUPLICATE_OF = 100
 OUTSIDE_LONLAT = (120.80, 31.93)
 """A point south-west of the district's edge (in 崇川区 territory, outside every demo town)."""
 
-_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
 def excel_row(position: int) -> int:
@@ -52,7 +53,7 @@ def plant_faults(table: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(given, str):
             msg = f"demo row {pos} has no credit code to spoil; pick another position"
             raise ValueError(msg)
-        wrong = _ALPHABET[(_ALPHABET.index(given[-1]) + 1) % len(_ALPHABET)]
+        wrong = ALPHABET[(ALPHABET.index(given[-1]) + 1) % len(ALPHABET)]
         out.iat[pos, code] = given[:-1] + wrong
     for pos in OUTSIDE:
         out.iat[pos, lon], out.iat[pos, lat] = OUTSIDE_LONLAT

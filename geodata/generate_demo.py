@@ -48,6 +48,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geodata.demo_faults import expected_problems, plant_faults
 from loaders.crs import wgs84_to_gcj02
+from loaders.uscc import ALPHABET as USCC_ALPHABET
+from loaders.uscc import check_digit
 
 DEFAULT_SEED = 20251231
 """Seed of the bundled demo."""
@@ -243,8 +245,6 @@ _GIS: tuple[tuple[str, str, str, int, str | None], ...] = (
 _COMMISSIONER_COUNT = 12
 _UNASSIGNED_SHARE = 0.10
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -254,10 +254,13 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 def uscc_check_digit(first17: str) -> str:
     """Return the GB 32100-2015 check character of a Unified Social Credit Code.
 
+    The rule is the loaders' (:func:`loaders.uscc.check_digit`): the demo's codes are checked by the very
+    code that made them.
+
     Parameters
     ----------
     first17 : str
-        The first 17 characters of the code, from :data:`USCC_ALPHABET`.
+        The first 17 characters of the code, from :data:`loaders.uscc.ALPHABET`.
 
     Returns
     -------
@@ -272,8 +275,7 @@ def uscc_check_digit(first17: str) -> str:
     if len(first17) != 17:
         msg = f"`first17` must have 17 characters, got {len(first17)}: {first17!r}"
         raise ValueError(msg)
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+    return check_digit(first17)
 
 
 def _org_check_digit(body8: str) -> str:
@@ -444,7 +446,7 @@ def _voronoi_tiling(seats: np.ndarray, outline: Polygon) -> list[Polygon]:
     """Voronoi cells of ``seats`` clipped to ``outline``, each a single polygon."""
     vor = shapely.voronoi_polygons(MultiPoint(seats), extend_to=outline.buffer(20000))
     cells = list(shapely.get_parts(vor))
-    pts = cast("npt.NDArray[np.object_]", shapely.points(seats))  # (n, 2) coordinates → n points
+    pts = cast(npt.NDArray[np.object_], shapely.points(seats))  # (n, 2) coordinates → n points
     ordered = [next(c for c in cells if c.contains(p)) for p in pts]
     tiles = [shapely.intersection(c, outline, grid_size=_GRID_M) for c in ordered]
     # A cell cut by the concave outline may fall apart: give stray parts to the

@@ -374,15 +374,6 @@ LAYERS: dict[str, LayerSchema] = {
 """Every canonical layer by name, in load order (towns first: others are checked against it)."""
 
 
-def get_layer(name: str) -> LayerSchema:
-    """Return the schema of layer ``name``; an unknown name lists the valid ones."""
-    try:
-        return LAYERS[name]
-    except KeyError:
-        msg = f"unknown layer {name!r}; expected one of {sorted(LAYERS)}"
-        raise KeyError(msg) from None
-
-
 _SPACE_RE = re.compile(r"[\s\u3000_\-·•*:：]+")
 _UNIT_RE = re.compile(r"\(([^()]*)\)$")
 

@@ -21,6 +21,9 @@ python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 echo "==> ruff check"
 python3 -m ruff check .
 
+echo "==> vulture (dead code)"
+python3 -m vulture dashboard loaders geodata streamlit_app.py kiosk.py scripts/vulture_whitelist.py --min-confidence 60
+
 echo "==> mypy"
 python3 -m mypy loaders dashboard geodata streamlit_app.py kiosk.py
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,8 +11,6 @@ import pytest
 from dashboard.engine import coverage
 from dashboard.engine.coverage import (
     SITE_COLUMNS,
-    coverage_by_area,
-    default_radii,
     nearest_service,
     reach,
     service_radii,
@@ -98,40 +95,6 @@ def test_service_radii_from_config_not_copied():
                                               1500.0, FALLBACK_SERVICE_RADIUS_M]
     cfg = FolderConfig(service_radius_m={"快速维权中心": 8000.0})
     assert service_radii(points.drop(columns="radius_m"), cfg)[0] == 8000.0
-    table = default_radii()
-    assert dict(zip(table["type"], table["radius_m"], strict=True)) == DEFAULT_SERVICE_RADIUS_M
-
-
-# --------------------------------------------------------------------------- by area
-
-
-def test_coverage_by_area_null_where_no_firms():
-    codes = np.array([0, 0, 0, 2, -1, -2])
-    covered = np.array([True, False, True, True, True, False])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no 0/0 RuntimeWarning
-        table = coverage_by_area(codes, covered, 3)
-    assert table["enterprises"].tolist() == [3, 0, 1]
-    assert table["covered"].tolist() == [2, 0, 1]
-    assert str(table["coverage_rate"].dtype) == "Float64"
-    assert math.isclose(table["coverage_rate"].iloc[0], 2 / 3)
-    assert table["coverage_rate"].iloc[1] is pd.NA
-    assert table["coverage_rate"].iloc[2] == 1.0
-
-
-def test_coverage_by_area_without_firms():
-    table = coverage_by_area(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), 2)
-    assert table["enterprises"].tolist() == [0, 0] and table["coverage_rate"].isna().all()
-
-
-@pytest.mark.parametrize(("codes", "covered", "n", "match"), [
-    ([0, 3], [True, True], 3, "n_areas"),
-    ([0], [True, False], 3, "one value per firm"),
-    ([0.5], [True], 3, "integers"),
-])
-def test_coverage_by_area_rejects(codes, covered, n, match):
-    with pytest.raises(ValueError, match=match):
-        coverage_by_area(np.array(codes), np.array(covered), n)
 
 
 # --------------------------------------------------------------------------- site suggestions

@@ -507,13 +507,19 @@ def test_cli_user_error_is_one_chinese_line_without_traceback(tmp_path: Path) ->
     (["--format", "pdf", "--out", "x.png"], "扩展名与格式 pdf 不符"),
     (["--out", "/nonexistent-dir/x.png"], "文件夹 /nonexistent-dir 不存在"),
     (["--scheme", "jenks", "--out", "x.png"], "分级方法"),
-    (["--k", "12", "--out", "x.png"], "分级数"),
-], ids=["unknown-suffix", "suffix-mismatch", "unwritable", "bad-scheme", "bad-k"])
+], ids=["unknown-suffix", "suffix-mismatch", "unwritable", "bad-scheme"])
 def test_cli_export_user_errors_exit_two(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                          message: str) -> None:
     args = [str(tmp_path / a) if a.startswith("x.") else a for a in args]
     assert main(["export", str(DEMO_DIR), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_export_bad_k_is_refused_by_the_parser(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the range is checked where the option is read, as every numeric option of the CLI
+    with pytest.raises(SystemExit) as exc:
+        main(["export", str(DEMO_DIR), "--k", "12", "--out", str(tmp_path / "x.png")])
+    assert exc.value.code == 2 and "分级数应为 1–7 之间的整数" in capsys.readouterr().err
 
 
 def test_cli_park_level_without_parks_exits_two(xss_folder: Path, tmp_path: Path,

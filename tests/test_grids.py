@@ -14,18 +14,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
+from dashboard.engine import Engine
 from dashboard.engine.grids import (
     GRID_COLUMNS,
     RegularGrid,
     cell_ids,
     cell_index,
     generate_grid,
-    grids_for,
     join_commissioners,
     official_or_generated,
     split_grid_ids,
 )
 from loaders.config import FolderConfig
+from loaders.errors import EngineInputError
 
 METRIC = "EPSG:4549"
 X0, Y0 = 500_000.0, 3_500_000.0  # near 120°E, 31.6°N in EPSG:4549
@@ -262,18 +263,19 @@ def _bundle(**frames: pd.DataFrame) -> SimpleNamespace:
     return SimpleNamespace(config=FolderConfig(), frame=lambda name: frames.get(name))
 
 
-def test_grids_for_chooses_layer(official, parks):
+def test_engine_cells_choose_the_layer(official, parks):
+    """Official cells win; else cells over the parks (``grid_over``), else over the towns."""
     towns = _lonlat(gpd.GeoDataFrame({"name": ["甲镇"]}, geometry=[box(X0, Y0, X0 + 2000, Y0 + 2000)]))
-    assert set(grids_for(_bundle(grids=official, parks=parks, towns=towns))["source"]) == {"official"}
-    over_parks = grids_for(_bundle(parks=parks, towns=towns), 1000)
+    assert set(Engine(_bundle(grids=official, parks=parks, towns=towns)).cells["source"]) == {"official"}
+    over_parks = Engine(_bundle(parks=parks, towns=towns), grid_cell_m=1000).cells
     assert set(over_parks["parent"]) == {"甲园区", "乙园区"}
-    over_towns = grids_for(_bundle(parks=parks, towns=towns), 1000, over="towns")
+    over_towns = Engine(_bundle(parks=parks, towns=towns), grid_cell_m=1000, grid_over="towns").cells
     assert over_towns["grid_id"].tolist() == ["S1000-500-3500", "S1000-501-3500", "S1000-500-3501",
                                               "S1000-501-3501"]
-    no_parks = grids_for(_bundle(towns=towns), 1000, "hex")
+    no_parks = Engine(_bundle(towns=towns), grid_cell_m=1000, grid_shape="hex").cells
     assert set(no_parks["parent"]) == {"甲镇"} and no_parks["grid_id"].str.startswith("H1000-").all()
-    with pytest.raises(ValueError, match="over"):
-        grids_for(_bundle(towns=towns), over="grids")
+    with pytest.raises(EngineInputError, match="grid_over"):
+        Engine(_bundle(towns=towns), grid_over="grids")
 
 
 # --------------------------------------------------------------------------- commissioners

@@ -24,7 +24,15 @@ import shapely
 
 from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES, classify, legend_labels
 from dashboard.engine import Engine
-from dashboard.engine.catalog import MISSING_TEXT, json_ready, metric_title, text_of, value_text
+from dashboard.engine.catalog import (
+    MISSING_TEXT,
+    as_float,
+    format_number,
+    json_ready,
+    metric_title,
+    text_of,
+    value_text,
+)
 from dashboard.engine.metrics import METRICS
 from dashboard.engine.targets import STATUS_TONES, TargetStatus
 from dashboard.maps.shapes import simplify_areas
@@ -58,29 +66,6 @@ NOTES = {"demo": "边界与企业为合成数据"}
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _number(value: object) -> float:
-    """``value`` as a float, NaN when missing."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-    return number
-
-
-def plain_number(value: float, decimals: int = 2) -> str:
-    """A number without trailing zeros: 16.0 → ``16``, 8.60 → ``8.6``, 1234.5 → ``1,234.5``.
-
-    Examples
-    --------
-    >>> plain_number(16.0), plain_number(8.6), plain_number(21.55), plain_number(float("nan"))
-    ('16', '8.6', '21.55', '—')
-    """
-    if not math.isfinite(value):
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def light_geometries(frame: gpd.GeoDataFrame, metric_crs: str, tolerance_m: float = SIMPLIFY_M
@@ -133,23 +118,24 @@ def target_card(key: str, title: str, row: pd.Series | None) -> dict[str, Any]:
     if row is None:
         return card
     unit = str(row["unit"] or "")
-    latest, target = _number(row["latest"]), _number(row["target"])
-    progress, slope = _number(row["progress"]), _number(row["slope_per_year"])
+    latest, target = as_float(row["latest"]), as_float(row["target"])
+    progress, slope = as_float(row["progress"]), as_float(row["slope_per_year"])
     target_year = row["target_year"]
     latest_year = row["latest_year"]
     card["unit"] = unit
-    card["value"] = plain_number(latest, 1 if abs(latest) < 1000 else 0) if math.isfinite(latest) else "—"
+    card["value"] = format_number(latest, 1 if abs(latest) < 1000 else 0, trim=True)
     card["year"] = f"{int(latest_year)} 年" if pd.notna(latest_year) else ""
     year_text = f"{int(target_year)} 年" if pd.notna(target_year) else ""
     spaced = unit if unit in ("", "%") else f" {unit}"
-    card["target"] = f"{year_text}目标 {plain_number(target)}{spaced}" if math.isfinite(target) else "未设目标"
+    card["target"] = (f"{year_text}目标 {format_number(target, 2, trim=True)}{spaced}" if math.isfinite(target)
+                      else "未设目标")
     if math.isfinite(progress):
         card["progress"] = round(progress, 4)
         card["progress_text"] = f"完成 {progress * 100:.0f}%"
     if math.isfinite(slope):
         card["arrow"] = "up" if slope > 0 else ("down" if slope < 0 else "flat")
         per = "个百分点" if unit == "%" else unit
-        card["trend"] = f"年均 {'+' if slope > 0 else ''}{plain_number(slope)} {per}".rstrip()
+        card["trend"] = f"年均 {'+' if slope > 0 else ''}{format_number(slope, 2, trim=True)} {per}".rstrip()
     else:
         card["trend"] = "年度数据不足，无趋势"
     status = TargetStatus(row["status"])  # the engine's one rule (dashboard.engine.targets)

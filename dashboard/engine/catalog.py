@@ -130,8 +130,9 @@ def _fields() -> dict[str, Column]:
         "town": "镇街", "parks": "园区", "grid_id": "网格编号", "has_ip": "有知识产权", "covered": "服务覆盖",
         "nearest_service": "最近服务站点", "lon": "经度", "lat": "纬度", "source_row": "源表行号", "type": "类型",
         "phone": "联系电话", "contact": "联系人", "commissioner": "网格专员", "parent": "所属园区/镇街",
-        "source": "来源", "category": "保护类型", "towns": "保护范围", "holder": "申请人/注册人",
-        "users": "授权使用企业", "year": "年份", "label": "指标", "unit": "单位", "target_year": "目标年份",
+        "area": "所属园区/镇街", "source": "来源", "category": "保护类型", "towns": "保护范围",
+        "holder": "申请人/注册人", "users": "授权使用企业", "year": "年份", "label": "指标", "unit": "单位",
+        "target_year": "目标年份",
         "latest_year": "最新年份", "status": "达标情况", "kind": "类型", "definition": "定义",
         "indicator": "指标代码",
     }

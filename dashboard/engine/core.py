@@ -268,10 +268,7 @@ class Engine:
         points = self._layer("service_points")
         if points is None:
             return np.zeros(0)
-        cfg = self.bundle.config
-        by_type = points["type"].map(cfg.radius_for).to_numpy(dtype="float64")
-        own = points["radius_m"].to_numpy(dtype="float64", na_value=np.nan)
-        return np.where(np.isnan(own), by_type, own)
+        return cov.service_radii(points, self.bundle.config)
 
     @cached_property
     def firm_xy(self) -> np.ndarray:

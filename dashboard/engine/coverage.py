@@ -13,7 +13,7 @@ folder's ``[service_radius_m]`` settings, whose defaults are
 and 商标品牌指导站, 5 km for 信息公共服务网点, 10 km for 快速维权中心 and
 巡回审判点, 20 km for 知识产权保护中心) and, for a type not listed,
 :data:`loaders.config.FALLBACK_SERVICE_RADIUS_M`.  :func:`service_radii`
-applies that rule; :func:`default_radii` lists the table for a page.
+applies that rule (the engine's :attr:`Engine.service_radii` is it).
 
 Examples
 --------
@@ -30,16 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from loaders.config import DEFAULT_SERVICE_RADIUS_M, FolderConfig
+from loaders.config import FolderConfig
 from loaders.errors import EngineInputError
-
-COVERAGE_LABELS: dict[str, str] = {
-    "area": "区域",
-    "enterprises": "已定位企业数",
-    "covered": "服务覆盖企业数",
-    "coverage_rate": "服务覆盖率",
-}
-"""Columns of :func:`coverage_by_area` → Chinese label (rate is a share 0–1, shown as %)."""
 
 SITE_LABELS: dict[str, str] = {
     "rank": "序号",
@@ -84,18 +76,6 @@ def _check_radius(radius_m: float) -> float:
 
 
 # --------------------------------------------------------------------------- radii
-
-
-def default_radii(config: FolderConfig | None = None) -> pd.DataFrame:
-    """Service radius of each known type: the folder's settings, else the defaults.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``type`` (站点类型), ``radius_m`` (服务半径, metres).
-    """
-    table = DEFAULT_SERVICE_RADIUS_M if config is None else config.service_radius_m
-    return pd.DataFrame({"type": list(table), "radius_m": [float(v) for v in table.values()]})
 
 
 def service_radii(points: pd.DataFrame, config: FolderConfig | None = None) -> np.ndarray:
@@ -340,55 +320,3 @@ def suggest_sites(uncovered_xy: np.ndarray, candidate_xy: np.ndarray, radius_m: 
         "cumulative": cumulative,
         "cumulative_share": cumulative / total if total > 0 else np.full(len(picks), np.nan),
     }, columns=SITE_COLUMNS)
-
-
-# --------------------------------------------------------------------------- by area
-
-
-def coverage_by_area(area_codes: np.ndarray, covered: np.ndarray, n_areas: int) -> pd.DataFrame:
-    """Firms and covered firms per area, and the coverage rate.
-
-    Parameters
-    ----------
-    area_codes
-        ``(n,)`` integer area position of each firm, 0…``n_areas``-1; a
-        negative code (-1 outside every area, -2 unlocated) counts nowhere.
-    covered
-        ``(n,)`` bool from :func:`reach`.
-    n_areas
-        Number of areas (rows of the result).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per area in code order: ``area`` (the code), ``enterprises``,
-        ``covered``, ``coverage_rate`` (share 0–1, nullable ``Float64``:
-        ``<NA>`` for an area without firms — no 0/0).
-
-    Examples
-    --------
-    >>> coverage_by_area(np.array([0, 0, 2, -1]), np.array([True, False, True, True]), 3).values.tolist()
-    [[0, 2, 1, 0.5], [1, 0, 0, <NA>], [2, 1, 1, 1.0]]
-    """
-    codes = np.asarray(area_codes).reshape(-1)
-    hit = np.asarray(covered, dtype=bool).reshape(-1)
-    if len(codes) != len(hit):
-        msg = f"`area_codes` ({len(codes)}) and `covered` ({len(hit)}) should have one value per firm"
-        raise ValueError(msg)
-    if len(codes) and not np.issubdtype(codes.dtype, np.integer):
-        msg = f"`area_codes` should be integers, got dtype {codes.dtype}"
-        raise ValueError(msg)
-    codes = codes.astype(np.int64)
-    if n_areas < 0 or (len(codes) and codes.max() >= n_areas):
-        msg = f"`area_codes` go up to {codes.max() if len(codes) else None}, beyond n_areas={n_areas}"
-        raise ValueError(msg)
-    ok = codes >= 0
-    firms = np.bincount(codes[ok], minlength=n_areas)
-    reached = np.bincount(codes[ok & hit], minlength=n_areas)
-    rate = np.divide(reached, firms, out=np.full(n_areas, np.nan), where=firms > 0)
-    return pd.DataFrame({
-        "area": np.arange(n_areas, dtype=np.int64),
-        "enterprises": firms.astype(np.int64),
-        "covered": reached.astype(np.int64),
-        "coverage_rate": pd.array(rate, dtype="Float64"),
-    })

@@ -17,8 +17,8 @@ The same grid bins points by arithmetic (:func:`cell_index`,
 map back to the ids of :func:`generate_grid`.
 
 When a folder has official grid polygons they win; otherwise cells are
-generated over each park (or town): :func:`official_or_generated`,
-:func:`grids_for`.  :func:`join_commissioners` joins cells with the
+generated over each park (or town): :func:`official_or_generated` (the
+engine's :attr:`~dashboard.engine.Engine.cells`).  :func:`join_commissioners` joins cells with the
 commissioners layer and lists the management gaps.
 """
 
@@ -28,7 +28,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +36,6 @@ import pandas as pd
 import pyproj
 import shapely
 
-from loaders.config import FolderConfig
 from loaders.errors import ConfigError, EngineInputError, LayerCrsError
 from loaders.schema import DEFAULT_METRIC_CRS, STORAGE_CRS
 
@@ -49,9 +48,6 @@ DEFAULT_CELL_M = 1000.0
 
 GRID_COLUMNS = ["grid_id", "name", "parent", "commissioner", "phone", "source", "geometry"]
 """Columns of :func:`official_or_generated`'s result."""
-
-SOURCE_LABELS: dict[str, str] = {"official": "官方网格", "generated": "自动生成网格"}
-"""Value of the ``source`` column → Chinese label."""
 
 SLIVER_SHARE = 1e-6
 """Clipped pieces smaller than this share of a full cell (reprojection round-off on a
@@ -382,12 +378,6 @@ def generate_grid(area: shapely.Polygon | shapely.MultiPolygon, cell_m: float,
 # --------------------------------------------------------------------------- official or generated
 
 
-class _BundleLike(Protocol):
-    config: FolderConfig
-
-    def frame(self, name: str) -> pd.DataFrame | None: ...
-
-
 def _check_metric_crs(metric_crs: str) -> None:
     if not pyproj.CRS.from_user_input(metric_crs).is_projected:
         msg = f"计算坐标系 metric_crs 应为投影坐标系（单位：米），而 {metric_crs} 不是；例如 EPSG:4549"
@@ -476,46 +466,11 @@ def official_or_generated(grids: gpd.GeoDataFrame | None, areas: gpd.GeoDataFram
     return cells[GRID_COLUMNS]
 
 
-def grids_for(bundle: _BundleLike, cell_m: float = DEFAULT_CELL_M, shape: GridShape = "square",
-              over: Literal["parks", "towns"] = "parks") -> gpd.GeoDataFrame:
-    """The grid of a loaded folder: its official grids layer, else cells generated over parks or towns.
-
-    Parameters
-    ----------
-    bundle
-        A :class:`loaders.DataBundle` (anything with ``frame(name)`` and ``config.metric_crs``).
-    cell_m, shape
-        Size and shape of generated cells.
-    over
-        ``"parks"`` (default; falls back to towns when the folder has no
-        parks) or ``"towns"``.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        As :func:`official_or_generated`.
-    """
-    if over not in ("parks", "towns"):
-        msg = f"over 为 {over!r}，应为 'parks'（园区）或 'towns'（镇街）"
-        raise EngineInputError(msg)
-    areas = bundle.frame(over)
-    if areas is None or len(areas) == 0:
-        areas = bundle.frame("towns")
-    return official_or_generated(bundle.frame("grids"), areas, cell_m, shape, bundle.config.metric_crs)
-
-
 # --------------------------------------------------------------------------- commissioners
 
 _ID_SEPARATORS = re.compile(r"[、，,;；\s]+")
 
 ASSIGNMENT_COLUMNS = ["commissioner", "phone", "grid_id", "source"]
-COMMISSIONER_LABELS: dict[str, str] = {
-    "commissioner": "网格专员", "phone": "联系电话", "grid_id": "网格编号", "source": "来源",
-    "name": "名称", "parent": "所属园区/镇街", "area": "所属园区/镇街",
-}
-"""Column → Chinese label for the tables of :class:`CommissionerReport`."""
-ASSIGNMENT_SOURCES: dict[str, str] = {"grids": "网格图层", "commissioners": "专员名单", "both": "网格图层与专员名单"}
-"""Value of ``source`` in :attr:`CommissionerReport.assignments` → Chinese label."""
 
 
 def split_grid_ids(text: object) -> list[str]:
@@ -544,7 +499,8 @@ class CommissionerReport:
     assignments
         Long table, one row per (commissioner, cell): ``commissioner``,
         ``phone``, ``grid_id`` (as spelt in the cells), ``source`` (see
-        :data:`ASSIGNMENT_SOURCES`).
+        ``grids`` (the grid layer names the commissioner), ``commissioners`` (the
+        commissioners layer lists the cell) or ``both``).
     unassigned_cells
         Cells nobody looks after: ``grid_id``, ``name``, ``parent``.
     idle_commissioners

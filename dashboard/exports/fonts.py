@@ -25,8 +25,7 @@ from matplotlib.font_manager import FontProperties
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 """File name of the face inside ``mplfonts/fonts/``."""
 
-FONT_NAME = "Noto Sans CJK SC"
-"""Family name of :data:`FONT_FILE`."""
+
 
 
 class FontMissingError(RuntimeError):

@@ -17,7 +17,6 @@ import functools
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pyproj
 import shapely
 from geopandas import GeoDataFrame
@@ -389,9 +388,3 @@ def extent_with_aspect(bounds: tuple[float, float, float, float], aspect: float,
     else:
         w = h / aspect
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
-
-
-def bbox_union(boxes: list[Bbox]) -> Bbox:
-    """Smallest box holding all of ``boxes``."""
-    arr = np.array([[b.x0, b.y0, b.x1, b.y1] for b in boxes])
-    return Bbox.from_extents(arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())

@@ -238,7 +238,6 @@ class AreaLayer(MacroElement):
             msg = "shapes must be encoded by dashboard.maps.shapes.encode_polygons"
             raise ValueError(msg)
         self.data_json = head[:-1] + ',"shapes":' + body + "}"
-        self.payload_bytes = len(self.data_json.encode("utf-8"))
 
 
 class PointLayer(MacroElement):

@@ -129,19 +129,6 @@ def bounds_of(geoms: np.ndarray) -> list[list[float]] | None:
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
-def representative_lonlat(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A point inside each geometry (for bubbles and labels); NaN for empty ones."""
-    geoms = np.asarray(geoms, dtype=object)
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    lon = np.full(len(geoms), np.nan)
-    lat = np.full(len(geoms), np.nan)
-    if (~empty).any():
-        pts = shapely.point_on_surface(geoms[~empty])
-        lon[~empty] = shapely.get_x(pts)
-        lat[~empty] = shapely.get_y(pts)
-    return lon, lat
-
-
 def encode_polygons(geoms: np.ndarray, decimals: int = COORD_DECIMALS) -> list[str]:
     """Each (multi)polygon as JSON text of integer rings: ``[[[x0,y0,dx1,dy1,…],[hole…]],[polygon 2…]]``.
 

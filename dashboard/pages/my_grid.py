@@ -52,6 +52,14 @@ def render() -> None:
                           meta=ui.meta_rows(data))
         else:
             st.caption("每个网格都有专员。")
+    if len(report.contested_cells):
+        with st.expander(f"有多名专员的网格（{report.contested_cells['grid_id'].nunique()} 个）"):
+            ui.show_table(report.contested_cells, key=f"{PAGE}.contested", file_name="有多名专员的网格",
+                          meta=ui.meta_rows(data))
+    if len(report.unknown_cells):
+        with st.expander(f"专员名单中找不到的网格编号（{len(report.unknown_cells)} 个）"):
+            ui.show_table(report.unknown_cells, key=f"{PAGE}.unknown", file_name="专员名单中找不到的网格",
+                          meta=ui.meta_rows(data), caption="请核对专员名单中的网格编号与网格图层是否一致")
     if len(report.idle_commissioners):
         with st.expander(f"没有网格的专员（{len(report.idle_commissioners)} 人）"):
             ui.show_table(report.idle_commissioners, key=f"{PAGE}.idle", file_name="没有网格的专员",
