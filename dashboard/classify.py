@@ -121,9 +121,9 @@ def classify(values: np.ndarray, scheme: str = DEFAULT_SCHEME, k: int = DEFAULT_
     data = values[finite]
     distinct = np.unique(data)
     if len(distinct) <= k:
-        bins = tuple(float(v) for v in distinct)
         yb[finite] = np.searchsorted(distinct, data)
-        return Classes(scheme, bins, float(distinct[0]), yb, exact=True)
+        exact_bins = tuple(float(v) for v in distinct)
+        return Classes(scheme, exact_bins, float(distinct[0]), yb, exact=True)
     cls_name = SCHEMES[scheme][0]
     if cls_name == "jenks":
         bins = np.unique(jenks_breaks(data, k))

@@ -7,10 +7,10 @@ per engine (placement, rights, service reach) and shared by every level.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import geopandas as gpd
 import numpy as np
@@ -21,8 +21,9 @@ from dashboard.engine import coverage as cov
 from dashboard.engine import grids as grid_mod
 from dashboard.engine import metrics as m
 from dashboard.engine import placement as pl
-from dashboard.engine.catalog import LEVEL_LABELS, LEVELS, MAPPABLE_METRICS, METRICS, WAN_PER_YI, text_of
+from dashboard.engine.catalog import LEVEL_LABELS, LEVELS, MAPPABLE_METRICS, WAN_PER_YI, text_of
 from dashboard.engine.memo import Memo
+from dashboard.engine.metrics import METRICS
 from dashboard.engine.ranking import rank_values, share_of_top
 from dashboard.engine.rights import RightsRollup, rollup_rights
 from dashboard.engine.targets import target_progress
@@ -116,11 +117,14 @@ class Engine:
         if grid_over not in ("parks", "towns"):
             msg = f"grid_over 应为 parks 或 towns，而不是 {grid_over!r}"
             raise EngineInputError(msg)
+        if grid_shape not in ("square", "hex"):
+            msg = f"网格形状应为 square 或 hex，而不是 {grid_shape!r}"
+            raise EngineInputError(msg)
         self.grid_over = grid_over
         self.bundle = bundle
         self.year = year
         self.grid_cell_m = float(grid_cell_m)
-        self.grid_shape = grid_shape
+        self.grid_shape = cast(grid_mod.GridShape, grid_shape)
         self.metric_crs = bundle.config.metric_crs
         self._rights_log = ProblemLog()
         self._tables = Memo()
@@ -174,6 +178,15 @@ class Engine:
         return bool(self.bundle.is_demo)
 
     @property
+    def enterprises(self) -> gpd.GeoDataFrame:
+        """Canonical enterprises as loaded (EPSG:4326); :attr:`firms` has the holdings the metrics use."""
+        frame = self.bundle.frame("enterprises")
+        if frame is None:  # the loaders refuse a folder without enterprises; an empty layer is a 0-row frame
+            msg = "数据中没有企业图层（企业.xlsx/.csv）"
+            raise EngineInputError(msg)
+        return frame
+
+    @property
     def towns(self) -> gpd.GeoDataFrame:
         """Canonical towns (EPSG:4326)."""
         return self.bundle.frame("towns")
@@ -190,7 +203,7 @@ class Engine:
         if records is None:
             return None
         file = self.bundle.layers["ip_records"].file
-        return rollup_rights(records, self.bundle.frame("enterprises"), year=self.year,
+        return rollup_rights(records, self.enterprises, year=self.year,
                              log=self._rights_log, file=file)
 
     @cached_property
@@ -211,7 +224,7 @@ class Engine:
         from the records (for ``year`` when given); other fields (pledge,
         tier, industry) from the enterprise table.
         """
-        firms = self.bundle.frame("enterprises")
+        firms = self.enterprises
         if self.rights is None:
             return firms
         firms = firms.copy()
@@ -258,7 +271,7 @@ class Engine:
         points = self._layer("service_points")
         if points is None:
             return np.zeros((0, 2))
-        lon, lat = pl.lonlat_of(points.geometry.values)
+        lon, lat = pl.lonlat_of(np.asarray(points.geometry.values, dtype=object))
         x, y = pl.to_metric(lon, lat, self.metric_crs)
         return np.column_stack([x, y])
 
@@ -302,7 +315,8 @@ class Engine:
         return values
 
     def _areas_km2(self, geoms: gpd.GeoSeries) -> np.ndarray:
-        return gpd.GeoSeries(geoms.values, crs=geoms.crs).to_crs(self.metric_crs).area.to_numpy() / 1e6
+        areas: np.ndarray = gpd.GeoSeries(geoms.values, crs=geoms.crs).to_crs(self.metric_crs).area.to_numpy()
+        return areas / 1e6
 
     def _gi_columns(self, geoms: gpd.GeoSeries) -> tuple[np.ndarray, list[str]]:
         gi = self._layer("gi_areas")
@@ -312,7 +326,7 @@ class Engine:
         # Each GI polygon, prepared once, against a tree of the areas: "shares some interior"
         # is "intersects and does not only touch" — about 3x faster than relate() per pair.
         tree = shapely.STRtree(geoms.values)
-        gi_geoms = gi.geometry.values
+        gi_geoms = np.asarray(gi.geometry.values, dtype=object)
         g1, a1 = tree.query(gi_geoms, predicate="intersects")
         g2, a2 = tree.query(gi_geoms, predicate="touches")
         both = np.setdiff1d(g1.astype(np.int64) * n + a1, g2.astype(np.int64) * n + a2)
@@ -334,7 +348,7 @@ class Engine:
 
     def _area_table(self, level: str, codes: np.ndarray, areas: gpd.GeoDataFrame, ids: list[str],
                     names: list[str], population: np.ndarray | None,
-                    extra_rows: list[tuple[str, str, int]] = ()) -> pd.DataFrame:
+                    extra_rows: Sequence[tuple[str, str, int]] = ()) -> pd.DataFrame:
         n = len(areas)
         n_total = n + len(extra_rows)
         full = codes.copy()
@@ -609,7 +623,7 @@ class Engine:
         def build() -> pd.DataFrame:
             table = self.firm_table()
             located = self.placement.located
-            return table[located & ~self.covered].reset_index(drop=True)
+            return pd.DataFrame(table[located & ~self.covered]).reset_index(drop=True)
 
         return self._tables.get(("uncovered",), build)
 
@@ -641,7 +655,7 @@ class Engine:
         result["lon"], result["lat"] = lon, lat
         pos = result["candidate"].to_numpy()
         result["grid_id"] = candidates["grid_id"].to_numpy()[pos]
-        town = pl.first_covering(shapely.points(lon, lat), self.towns.geometry.values)
+        town = pl.first_covering(np.asarray(shapely.points(lon, lat), dtype=object), self.towns.geometry.values)
         names = np.asarray(self.towns["name"], dtype=object)
         result["town"] = np.where(town >= 0, names[np.clip(town, 0, None)], OUTSIDE_AREA)
         result["radius_m"] = radius
@@ -650,6 +664,9 @@ class Engine:
     def _candidate_sites(self) -> pd.DataFrame:
         """Centroids of cells generated over the whole district: where a new site could go."""
         union = shapely.union_all(self.towns.to_crs(self.metric_crs).geometry.values)
+        if not isinstance(union, shapely.Polygon | shapely.MultiPolygon):
+            msg = "镇街图层的范围不是面，无法生成候选站点位置"
+            raise EngineInputError(msg)
         cells = grid_mod.generate_grid(union, self.grid_cell_m, "square")
         centroids = shapely.centroid(cells.geometry.values)
         return pd.DataFrame({"grid_id": cells["grid_id"].to_numpy(), "x": shapely.get_x(centroids),

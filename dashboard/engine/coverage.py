@@ -64,7 +64,7 @@ def _xy(values: object, name: str) -> np.ndarray:
 
 
 def _finite_rows(xy: np.ndarray) -> np.ndarray:
-    return np.isfinite(xy).all(axis=1)
+    return np.asarray(np.isfinite(xy).all(axis=1), dtype=bool)
 
 
 def _check_radius(radius_m: float) -> float:

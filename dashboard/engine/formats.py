@@ -35,7 +35,7 @@ def is_missing(value: object) -> bool:
     if isinstance(value, int | float | np.integer | np.floating):
         return not math.isfinite(float(value))
     try:
-        return bool(pd.isna(value))
+        return bool(pd.isna(value))  # type: ignore[call-overload]  # any other scalar (NaT-likes, Decimal …)
     except (TypeError, ValueError):
         return False
 

@@ -36,6 +36,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from dashboard.engine.formats import is_missing
 from loaders.errors import ConfigError, EngineInputError, LayerCrsError
 from loaders.schema import DEFAULT_METRIC_CRS, STORAGE_CRS
 
@@ -281,12 +282,12 @@ class RegularGrid:
         a, b = self.cell_coords(codes)
         s = self.cell_m
         if self.shape == "square":
-            return shapely.box(a * s, b * s, (a + 1) * s, (b + 1) * s)
+            return np.asarray(shapely.box(a * s, b * s, (a + 1) * s, (b + 1) * s), dtype=object)
         cx = 2 * a + b  # centre in half-widths: 2q + r
         cy = 3 * b  # centre in half-sides
         vx = (cx[:, None] + _HEX_VX[None, :]) * (s / 2.0)
         vy = (cy[:, None] + _HEX_VY[None, :]) * (s / (2.0 * _SQRT3))
-        return shapely.polygons(np.stack([vx, vy], axis=-1))
+        return np.asarray(shapely.polygons(np.stack([vx, vy], axis=-1)), dtype=object)
 
 
 # --------------------------------------------------------------------------- generation
@@ -481,7 +482,7 @@ def split_grid_ids(text: object) -> list[str]:
     >>> split_grid_ids("GX-001、GX-002，GX-003; GX-004　GX-005")
     ['GX-001', 'GX-002', 'GX-003', 'GX-004', 'GX-005']
     """
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
+    if is_missing(text):
         return []
     return [p for p in _ID_SEPARATORS.split(unicodedata.normalize("NFKC", str(text)).strip()) if p]
 

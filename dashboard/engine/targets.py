@@ -39,7 +39,7 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 
-from dashboard.engine.formats import format_number, with_unit
+from dashboard.engine.formats import as_float, format_number, with_unit
 
 TARGET_COLUMNS = ("key", "label", "unit", "target_year", "target", "latest_year", "latest", "progress",
                   "slope_per_year", "projected", "on_track", "trend", "bottom_up", "status", "gap", "tone")
@@ -169,19 +169,19 @@ def target_progress(indicators: pd.DataFrame | None,
         return pd.DataFrame(columns=list(TARGET_COLUMNS))
     rows = []
     for key, group in indicators.groupby("key", sort=False):
-        actual = group[group["kind"] == "actual"].dropna(subset=["value"])
-        actual = actual.groupby("year")["value"].last().sort_index()
+        actual_rows = group[group["kind"] == "actual"].dropna(subset=["value"])
+        actual: pd.Series = actual_rows.groupby("year")["value"].last().sort_index()
         targets = group[group["kind"] == "target"].dropna(subset=["value"]).sort_values("year")
         target_year = int(targets["year"].iloc[-1]) if len(targets) else None
-        target = float(targets["value"].iloc[-1]) if len(targets) else np.nan
-        latest_year = int(actual.index[-1]) if len(actual) else None
-        latest = float(actual.iloc[-1]) if len(actual) else np.nan
+        target = as_float(targets["value"].iloc[-1]) if len(targets) else np.nan
+        latest_year = int(actual.index.to_numpy()[-1]) if len(actual) else None
+        latest = as_float(actual.iloc[-1]) if len(actual) else np.nan
         progress = latest / target if target and not np.isnan(target) and not np.isnan(latest) else np.nan
         slope = projected = np.nan
         if len(actual) >= 2:
             years = actual.index.to_numpy(dtype="float64")
             slope, intercept = np.polyfit(years, actual.to_numpy(dtype="float64"), 1)
-            if target_year is not None:
+            if target_year is not None and latest_year is not None:
                 projected = slope * max(float(target_year), float(latest_year)) + intercept
         if latest_year is not None and target_year is not None and latest_year >= target_year:
             projected = latest
@@ -191,7 +191,7 @@ def target_progress(indicators: pd.DataFrame | None,
             "key": key, "label": group["label"].iloc[0], "unit": group["unit"].iloc[0],
             "target_year": target_year, "target": target, "latest_year": latest_year, "latest": latest,
             "progress": progress, "slope_per_year": slope, "projected": projected, "on_track": _ON_TRACK[tone],
-            "trend": [(int(y), float(v)) for y, v in actual.items()],
+            "trend": [(int(y), as_float(v)) for y, v in zip(actual.index.to_numpy(), actual.to_numpy(), strict=True)],
             "bottom_up": bottom_up.get(str(key), np.nan),
             "status": status.value, "gap": gap, "tone": tone,
         })

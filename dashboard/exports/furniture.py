@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import pyproj
 import shapely
+from shapely.geometry.base import BaseGeometry
 from geopandas import GeoDataFrame
 from matplotlib import patheffects
 from matplotlib.axes import Axes
@@ -294,7 +295,7 @@ def corner_box(ax: Axes, corner: str, width: float, height: float, margin: float
     return Bbox.from_bounds(x0, y0, width, height)
 
 
-def overlap_share(ax: Axes, box: Bbox, footprint: shapely.Geometry) -> float:
+def overlap_share(ax: Axes, box: Bbox, footprint: BaseGeometry) -> float:
     """Share of ``box`` (display units) that covers ``footprint`` (data units)."""
     inv = ax.transData.inverted()
     (x0, y0), (x1, y1) = inv.transform([(box.x0, box.y0), (box.x1, box.y1)])
@@ -302,7 +303,7 @@ def overlap_share(ax: Axes, box: Bbox, footprint: shapely.Geometry) -> float:
     return float(shapely.area(shapely.intersection(rect, footprint)) / max(rect.area, 1e-12))
 
 
-def choose_corner(ax: Axes, width: float, height: float, margin: float, footprint: shapely.Geometry,
+def choose_corner(ax: Axes, width: float, height: float, margin: float, footprint: BaseGeometry,
                   free: list[str], renderer: RendererBase) -> tuple[str, Bbox, float]:
     """The free corner where a box of that size covers the least of ``footprint`` (first in ``free`` on ties)."""
     best: tuple[str, Bbox, float] | None = None
@@ -332,8 +333,8 @@ def inset_rect(fig: Figure, box: Bbox) -> tuple[float, float, float, float]:
     return box.x0 / w, box.y0 / h, box.width / w, box.height / h
 
 
-def locator_inset(fig: Figure, rect: tuple[float, float, float, float], towns: GeoDataFrame, district: shapely.Geometry,
-                  extent: tuple[float, float, float, float], focus: shapely.Geometry | None,
+def locator_inset(fig: Figure, rect: tuple[float, float, float, float], towns: GeoDataFrame, district: BaseGeometry,
+                  extent: tuple[float, float, float, float], focus: BaseGeometry | None,
                   page: PageSize) -> Axes:
     """Small map of the whole district, the focus area (or the map's extent) in red."""
     ax = fig.add_axes(rect, zorder=45)
@@ -363,7 +364,7 @@ def locator_inset(fig: Figure, rect: tuple[float, float, float, float], towns: G
     return ax
 
 
-def inset_size_px(fig: Figure, frame_px: Bbox, district: shapely.Geometry, page: PageSize) -> tuple[float, float]:
+def inset_size_px(fig: Figure, frame_px: Bbox, district: BaseGeometry, page: PageSize) -> tuple[float, float]:
     """Inset width and height in px: about a quarter of the frame wide, the district's aspect."""
     x0, y0, x1, y1 = district.bounds
     aspect = (y1 - y0) / max(x1 - x0, 1e-9)

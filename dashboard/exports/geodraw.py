@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.path import Path
@@ -25,7 +26,7 @@ def _ring_codes(n: int) -> np.ndarray:
     return codes
 
 
-def polygon_path(geom: shapely.Geometry) -> Path | None:
+def polygon_path(geom: BaseGeometry) -> Path | None:
     """One compound path of a (multi)polygon with its holes; ``None`` when empty or not areal."""
     if geom is None or geom.is_empty:
         return None
@@ -51,7 +52,7 @@ def _as_list(value: object, n: int) -> list:
     return list(value)
 
 
-def polygons(ax: Axes, geoms: Iterable[shapely.Geometry], facecolor: object = "none", edgecolor: object = "none",
+def polygons(ax: Axes, geoms: Iterable[BaseGeometry], facecolor: object = "none", edgecolor: object = "none",
              linewidth: float = 0.5, zorder: float = 1, alpha: float | None = None) -> PathCollection | None:
     """Fill and outline polygons; ``facecolor``/``edgecolor`` may be one colour or one per geometry."""
     geoms = list(geoms)
@@ -72,7 +73,7 @@ def polygons(ax: Axes, geoms: Iterable[shapely.Geometry], facecolor: object = "n
     return coll
 
 
-def lines(ax: Axes, geoms: Iterable[shapely.Geometry], color: str, linewidth: float = 0.5, zorder: float = 1,
+def lines(ax: Axes, geoms: Iterable[BaseGeometry], color: str, linewidth: float = 0.5, zorder: float = 1,
           linestyle: object = "solid") -> LineCollection | None:
     """Draw lines: linestrings as they are, polygons by their boundaries."""
     segments = []

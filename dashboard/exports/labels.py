@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 import shapely.ops
+from shapely.geometry.base import BaseGeometry
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
@@ -63,11 +64,11 @@ class LabelRequest:
     """
 
     text: str
-    geometry: shapely.Geometry
+    geometry: BaseGeometry
     priority: float
     size: float
     color: str = "#111827"
-    avoid: shapely.Geometry | None = None
+    avoid: BaseGeometry | None = None
     """Data-unit geometry the label box must not touch (e.g. the coloured areas, for a grey context label)."""
 
 
@@ -80,14 +81,14 @@ class Placement:
     artists: list[Text] = field(default_factory=list)
 
 
-def _largest_part(geom: shapely.Geometry) -> shapely.Geometry:
+def _largest_part(geom: BaseGeometry) -> BaseGeometry:
     parts = shapely.get_parts(geom)
     if len(parts) <= 1:
         return geom
     return parts[int(np.argmax(shapely.area(parts)))]
 
 
-def anchors(geom: shapely.Geometry) -> list[tuple[float, float]]:
+def anchors(geom: BaseGeometry) -> list[tuple[float, float]]:
     """Anchor points of a label in its polygon: pole of inaccessibility, then representative point."""
     if geom is None or geom.is_empty:
         return []
@@ -154,7 +155,7 @@ def _leader(ax: Axes, start: tuple[float, float], box: Bbox) -> None:
     ax.plot([x0, x1], [y0, y1], color="#4b5563", linewidth=0.4, zorder=28, solid_capstyle="butt")
 
 
-def _touches(ax: Axes, box: Bbox, geom: shapely.Geometry) -> bool:
+def _touches(ax: Axes, box: Bbox, geom: BaseGeometry) -> bool:
     inv = ax.transData.inverted()
     (x0, y0), (x1, y1) = inv.transform([(box.x0, box.y0), (box.x1, box.y1)])
     return bool(shapely.intersects(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), geom))

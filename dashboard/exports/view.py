@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES, Classes, classify, legend_labels
 from dashboard.engine import LEVEL_LABELS, Engine
@@ -85,7 +86,7 @@ class Focus:
     kind: str
     """``town``, ``park`` or ``grid``."""
     name: str
-    geometry_lonlat: shapely.Geometry
+    geometry_lonlat: BaseGeometry
 
 
 def find_area(engine: Engine, name: str | None) -> Focus | None:
@@ -207,7 +208,7 @@ class MapView:
         """The folder's metric CRS, in which maps are drawn (areas, distances and the scale bar are true)."""
         return self.engine.metric_crs
 
-    def to_metric(self, geom: shapely.Geometry) -> shapely.Geometry:
+    def to_metric(self, geom: BaseGeometry) -> BaseGeometry:
         """One EPSG:4326 geometry in the metric CRS."""
         return gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(self.crs).iloc[0]
 
@@ -222,7 +223,7 @@ class MapView:
         return gpd.GeoDataFrame(self.frame.drop(columns="geometry"), geometry=self.metric_geoms, crs=self.crs)
 
     @cached_property
-    def town_lines(self) -> shapely.Geometry:
+    def town_lines(self) -> BaseGeometry:
         """Boundaries between towns (each shared edge once, the district boundary left out)."""
         edges = shapely.union_all(shapely.boundary(self.towns.geometry.values))
         return shapely.line_merge(shapely.difference(edges, shapely.buffer(shapely.boundary(self.district), 1.0)))
@@ -244,17 +245,17 @@ class MapView:
         return self.engine.cells[["grid_id", "name", "geometry"]].to_crs(self.crs)
 
     @cached_property
-    def district(self) -> shapely.Geometry:
+    def district(self) -> BaseGeometry:
         """Union of the towns in the metric CRS."""
         return shapely.union_all(self.towns.geometry.values)
 
     @cached_property
-    def focus_metric(self) -> shapely.Geometry | None:
+    def focus_metric(self) -> BaseGeometry | None:
         """The focus area in the metric CRS, or ``None``."""
         return None if self.focus is None else self.to_metric(self.focus.geometry_lonlat)
 
     @property
-    def extent_geometry(self) -> shapely.Geometry:
+    def extent_geometry(self) -> BaseGeometry:
         """What the map frame must show: the focus with its selected areas, or the district."""
         if self.focus is None:
             return self.district
