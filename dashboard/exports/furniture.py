@@ -16,12 +16,13 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import pyproj
 import shapely
-from shapely.geometry.base import BaseGeometry
 from geopandas import GeoDataFrame
 from matplotlib import patheffects
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.figure import Figure
@@ -31,6 +32,7 @@ from matplotlib.offsetbox import AnchoredOffsetbox, DrawingArea, HPacker, TextAr
 from matplotlib.patches import Polygon, Rectangle
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Bbox
+from shapely.geometry.base import BaseGeometry
 
 from dashboard.engine.catalog import format_number
 from dashboard.exports import geodraw as gd
@@ -146,7 +148,8 @@ def nice_length(max_m: float) -> float:
 def metres_per_point(ax: Axes) -> float:
     """Ground metres per typographic point along x, from the axes' limits and size."""
     x0, x1 = ax.get_xlim()
-    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72.0
+    fig = cast(Figure, ax.figure)  # typed Figure | SubFigure; map axes live on a plain Figure
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72.0
     return (x1 - x0) / width_pt
 
 
@@ -212,16 +215,16 @@ def legend_block(ax: Axes, page: PageSize, title: str, note: str, entries: list[
     """
     size = page.pt(7.5)
     sym_w, sym_h = size * 2.0, size * 1.15
-    rows = [TextArea(title, textprops={"fontproperties": font(page.pt(8.5)), "color": TEXT})]
+    rows: list[Artist] = [TextArea(title, textprops={"fontproperties": font(page.pt(8.5)), "color": TEXT})]
     if note:
         rows.append(TextArea(note, textprops={"fontproperties": font(page.pt(6.5)), "color": MUTED}))
-    items = [HPacker(children=[_symbol(entry, sym_w, sym_h),
+    items: list[Artist] = [HPacker(children=[_symbol(entry, sym_w, sym_h),
                                TextArea(entry.label, textprops={"fontproperties": font(size), "color": TEXT})],
                      align="center", pad=0, sep=size * 0.6) for entry in entries]
     if len(items) > TWO_COLUMNS_OVER:  # a long legend goes in two columns: areas and lines | points
         split = next((i for i, e in enumerate(entries) if e.kind == "marker"), (len(items) + 1) // 2)
         split = split if 0 < split < len(items) else (len(items) + 1) // 2
-        columns = [VPacker(children=part, align="left", pad=0, sep=size * 0.45)
+        columns: list[Artist] = [VPacker(children=part, align="left", pad=0, sep=size * 0.45)
                    for part in (items[:split], items[split:])]
         rows.append(HPacker(children=columns, align="top", pad=0, sep=size * 1.6))
     else:
@@ -229,8 +232,8 @@ def legend_block(ax: Axes, page: PageSize, title: str, note: str, entries: list[
     bar, length = scale_bar(ax, page, renderer)
     rows.append(bar)
     pack = VPacker(children=rows, align="left", pad=0, sep=size * 0.45)
-    box = AnchoredOffsetbox(loc=CORNERS["lower left"], child=pack, pad=0.55, borderpad=0.7, frameon=True,
-                            prop={"size": size}, bbox_to_anchor=ax.bbox, bbox_transform=None)
+    box = AnchoredOffsetbox(loc="lower left", child=pack, pad=0.55, borderpad=0.7, frameon=True,
+                            prop=FontProperties(size=size), bbox_to_anchor=ax.bbox, bbox_transform=None)
     box.patch.set_facecolor("white")
     box.patch.set_alpha(0.92)
     box.patch.set_edgecolor("#9ca3af")
@@ -277,8 +280,8 @@ def north_arrow(ax: Axes, page: PageSize, angle_deg: float) -> AnchoredOffsetbox
         patch.set_transform(rot + area.get_transform())
         area.add_artist(patch)
     area.add_artist(_da_text(cx, h + size * 0.15, "北", font(size), "center"))
-    box = AnchoredOffsetbox(loc=CORNERS["upper right"], child=area, pad=0.2, borderpad=0.9, frameon=False,
-                            prop={"size": size}, bbox_to_anchor=ax.bbox, bbox_transform=None)
+    box = AnchoredOffsetbox(loc="upper right", child=area, pad=0.2, borderpad=0.9, frameon=False,
+                            prop=FontProperties(size=size), bbox_to_anchor=ax.bbox, bbox_transform=None)
     box.set_zorder(40)
     ax.add_artist(box)
     return box
@@ -320,6 +323,7 @@ def anchored_size(box: AnchoredOffsetbox, renderer: RendererBase) -> tuple[float
     """(width, height, margin from the frame) in px of an anchored box, measured in the lower-left corner."""
     box.loc = CORNERS["lower left"]
     ext = box.get_window_extent(renderer)
+    assert box.axes is not None, "the box is added to its map axes first"
     frame = box.axes.get_window_extent(renderer)
     return ext.width, ext.height, ext.x0 - frame.x0
 

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import shapely
-from shapely.geometry.base import BaseGeometry
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.path import Path
+from shapely.geometry.base import BaseGeometry
 
 
 def _ring_codes(n: int) -> np.ndarray:

@@ -17,16 +17,17 @@ is exact for the size the figure is saved at.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
 import shapely.ops
-from shapely.geometry.base import BaseGeometry
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
+from shapely.geometry.base import BaseGeometry
 
 from dashboard.exports.fonts import font
 
@@ -92,11 +93,11 @@ def anchors(geom: BaseGeometry) -> list[tuple[float, float]]:
     """Anchor points of a label in its polygon: pole of inaccessibility, then representative point."""
     if geom is None or geom.is_empty:
         return []
-    if geom.geom_type == "Point":
+    if isinstance(geom, shapely.Point):
         return [(geom.x, geom.y)]
     part = _largest_part(geom)
     points = []
-    if part.geom_type == "Polygon":
+    if isinstance(part, shapely.Polygon):
         size = max(part.bounds[2] - part.bounds[0], part.bounds[3] - part.bounds[1])
         pole = shapely.ops.polylabel(part, tolerance=max(size / 200.0, 1e-9))
         points.append((pole.x, pole.y))
@@ -211,7 +212,7 @@ def place_labels(ax: Axes, requests: list[LabelRequest], obstacles: list[Bbox],
             _leader(ax, lead, box)
         result.placed.append((req.text, box))
         dx, dy = to_data((x, y))
-        common = {"fontproperties": font(size), "ha": "center", "va": "center", "linespacing": 1.1,
+        common: dict[str, Any] = {"fontproperties": font(size), "ha": "center", "va": "center", "linespacing": 1.1,
                   "color": req.color, "zorder": 30, "clip_on": True}
         halo = ax.text(dx, dy, req.text, path_effects=HALO, **common)
         halo.set_zorder(29)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import shapely
@@ -326,7 +327,7 @@ def draw_map(fig: Figure, rect: tuple[float, float, float, float], view: MapView
         Axes, legend texts, label placement, furniture corners and boxes.
     """
     overlays = overlays or default_overlays(view)
-    renderer = renderer or fig.canvas.get_renderer()
+    renderer = renderer or cast(FigureCanvasAgg, fig.canvas).get_renderer()  # figures here are drawn by Agg
     ax = fig.add_axes(rect)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -374,6 +375,7 @@ def draw_map(fig: Figure, rect: tuple[float, float, float, float], view: MapView
     if best != tries[-1][2]:
         result = layout(best)
     extent, scale_m, corner, box, _, icorner, ibox, _ = result
+    assert legend_box is not None  # set by layout()
     legend_box.loc = fu.CORNERS[corner]
     corners["legend"], boxes["legend"] = corner, box
     free = [c for c in fu.CORNERS if c != corner]
@@ -384,7 +386,7 @@ def draw_map(fig: Figure, rect: tuple[float, float, float, float], view: MapView
     cx, cy = (extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2
     arrow = fu.north_arrow(ax, page, fu.convergence_deg(view.crs, cx, cy))
     aw, ah, amargin = fu.anchored_size(arrow, renderer)
-    tops = [c for c in ("upper right", "upper left") if c in free] or free
+    tops: list[str] = [c for c in ("upper right", "upper left") if c in free] or free
     acorner, abox, _ = fu.choose_corner(ax, aw, ah, amargin, footprint, tops, renderer)
     arrow.loc = fu.CORNERS[acorner]
     corners["north_arrow"], boxes["north_arrow"] = acorner, abox
