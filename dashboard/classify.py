@@ -56,6 +56,8 @@ import ckmeans
 import mapclassify
 import numpy as np
 
+from loaders.errors import ChoiceError
+
 SCHEMES: dict[str, tuple[str, str]] = {
     "quantiles": ("Quantiles", "分位数"),
     "natural_breaks": ("jenks", "自然断点"),
@@ -112,7 +114,7 @@ def classify(values: np.ndarray, scheme: str = DEFAULT_SCHEME, k: int = DEFAULT_
     """
     if scheme not in SCHEMES:
         msg = f"分级方法应为 {sorted(SCHEMES)} 之一，而不是 {scheme!r}"
-        raise ValueError(msg)
+        raise ChoiceError(msg)
     values = np.asarray(values, dtype="float64")
     finite = np.isfinite(values)
     yb = np.full(len(values), -1, dtype=np.int64)

@@ -20,7 +20,7 @@ import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, cast
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ from dashboard.engine.catalog import (
     is_missing,
     value_text,
 )
-from dashboard.engine.grids import SHAPES, RegularGrid
+from dashboard.engine.grids import SHAPES, GridShape, RegularGrid
 from dashboard.engine.targets import TargetStatus, status_text
 from dashboard.theme import SEQUENTIAL
 from loaders import DataBundle, IpgridError, ProblemLog, load_folder
@@ -157,7 +157,8 @@ def _json_value(v: object) -> object:
 
 def records_for_json(table: pd.DataFrame) -> list[dict[str, object]]:
     """Rows as dicts with NaN/NA → null and numpy scalars → Python numbers."""
-    return [{k: _json_value(v) for k, v in row.items()} for row in table.to_dict("records")]
+    rows = cast(list[dict[str, object]], table.to_dict("records"))  # typed Hashable keys; our columns are names
+    return [{k: _json_value(v) for k, v in row.items()} for row in rows]
 
 
 def print_area_table(table: pd.DataFrame, title: str) -> None:
@@ -187,7 +188,8 @@ def _cover_extents(engine: Engine) -> list[tuple[float, float, float, float]]:
     return [g.bounds for g in geoms if g is not None and not g.is_empty]
 
 
-def generated_cell_count(extents: Sequence[tuple[float, float, float, float]], cell_m: float, shape: str) -> int:
+def generated_cell_count(extents: Sequence[tuple[float, float, float, float]], cell_m: float,
+                         shape: GridShape) -> int:
     """Cells laid out to generate a grid over ``extents``: the window of the regular grid over each.
 
     That is what :func:`dashboard.engine.grids.generate_grid` allocates before
@@ -198,7 +200,7 @@ def generated_cell_count(extents: Sequence[tuple[float, float, float, float]], c
     >>> generated_cell_count([(0, 0, 2500, 1000), (0, 0, 999, 999)], 1000, "square")
     7
     """
-    return sum(RegularGrid.covering(b, cell_m, shape).size for b in extents)  # type: ignore[arg-type]
+    return sum(RegularGrid.covering(b, cell_m, shape).size for b in extents)
 
 
 def check_generated_grid(engine: Engine, limit: int = MAX_GENERATED_CELLS) -> None:

@@ -43,3 +43,7 @@ class LayerCrsError(DataFolderError):
 
 class GridSizeError(EngineInputError):
     """Generated grid cells would be too many to hold in memory: the cell size is too small for the area."""
+
+
+class ChoiceError(IpgridError, ValueError):
+    """A choice the user made (classification, page size, a big-screen setting) is not one the product offers."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +37,7 @@ from dashboard.engine.metrics import METRICS
 from dashboard.engine.targets import STATUS_TONES, TargetStatus
 from dashboard.maps.shapes import simplify_areas
 from dashboard.theme import DARK, DEMO_BADGE, LAYER_COLORS, NO_DATA, ramp, service_color
+from loaders.errors import ChoiceError
 
 TARGET_CARDS: dict[str, str] = {
     "patent_intensive_share": "专利密集型产业增加值占比",
@@ -253,7 +254,7 @@ def gi_view(engine: Engine) -> dict[str, Any] | None:
 
 def service_view(engine: Engine) -> dict[str, Any] | None:
     """Service points by type with their reach, the district coverage and the town ranking."""
-    points = engine.layer("service_points")
+    points = cast("gpd.GeoDataFrame | None", engine.layer("service_points"))  # a geometry layer
     if points is None:
         return None
     radii = engine.service_radii
@@ -300,8 +301,8 @@ def build_payload(engine: Engine, town_metric: str, park_metric: str, service_me
     """
     for key in (town_metric, park_metric, service_metric):
         if key not in METRICS:
-            msg = f"unknown metric {key!r}; expected one of {sorted(METRICS)}"
-            raise ValueError(msg)
+            msg = f"指标应为 {sorted(METRICS)} 之一，而不是 {key!r}"
+            raise ChoiceError(msg)
     service = service_view(engine)
     if service is not None:
         service["ranking"] = service_ranking(engine, service_metric)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from dashboard.engine.metrics import METRICS
+from loaders.errors import ChoiceError
 
 DEFAULT_INTERVAL_S = 15.0
 """Seconds each frame of the rotation stays on screen."""
@@ -102,7 +103,7 @@ def parse_seconds(value: str, bounds: tuple[float, float], what: str) -> float:
     low, high = bounds
     if not (low <= seconds <= high):
         msg = f"{what} 应为 {low:g}–{high:g} 秒之间的数，而不是 {value!r}"
-        raise ValueError(msg)
+        raise ChoiceError(msg)
     return seconds
 
 
@@ -117,7 +118,7 @@ def parse_metric(value: str) -> str:
     key = str(value).strip()
     if key not in rankable_metrics():
         msg = f"metric 应为 {rankable_metrics()} 之一，而不是 {value!r}"
-        raise ValueError(msg)
+        raise ChoiceError(msg)
     return key
 
 
@@ -139,12 +140,12 @@ def resolve(query: Mapping[str, str] | None = None, environ: Mapping[str, str] |
     query = query or {}
     environ = os.environ if environ is None else environ
     notes: list[str] = []
-    parsers = {
+    parsers: dict[str, tuple[Callable[[str], float | str], float | str]] = {
         "interval": (lambda v: parse_seconds(v, INTERVAL_RANGE_S, "interval"), DEFAULT_INTERVAL_S),
         "poll": (lambda v: parse_seconds(v, POLL_RANGE_S, "poll"), DEFAULT_POLL_S),
         "metric": (parse_metric, DEFAULT_TOWN_METRIC),
     }
-    values: dict[str, object] = {}
+    values: dict[str, float | str] = {}
     for name, (parse, default) in parsers.items():
         values[name] = default
         for source, raw in (("环境变量 " + ENV[name], environ.get(ENV[name])), ("网址参数", query.get(name))):

@@ -138,8 +138,8 @@ def _summary_rows(engine: Engine, level: str) -> tuple[list[list[str]], list[Col
         columns = [Column("网格编号", 20.0), Column("名称", name_w), Column("专员", 14.0)]
         prefix = [lambda r: text_of(r["id"]), lambda r: text_of(r["name"]),
                   lambda r: text_of(who.get(r["id"], "未分配"))]
-        keys = ("enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents", "trademarks",
-                "copyrights", "service_coverage_rate")
+        keys: tuple[str, ...] = ("enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents",
+                                 "trademarks", "copyrights", "service_coverage_rate")
     else:
         prefix = [lambda r: text_of(r["name"])]
         keys = SUMMARY_KEYS
@@ -184,15 +184,16 @@ def _figures_rows(view: MapView, pos: int) -> list[list[str]]:
 
 def _figures_notes(view: MapView, pos: int) -> list[str]:
     """Text lines under an area's figures table: GI areas, leading industries, firm tiers."""
-    table = view.table
-    row = table.iloc[pos]
-    gi = str(row.get("gi_names", "") or "")
+    row = view.table.iloc[pos]
+    gi = text_of(row.get("gi_names", ""))
     lines = [f"地理标志：{gi or '无'}"]
-    for prefix, label in (("industry:", "主导产业"), ("tier:", "企业类别")):
-        cols = [c for c in table.columns if c.startswith(prefix)]
-        counts = sorted(((int(row[c]), c[len(prefix):]) for c in cols if pd.notna(row[c]) and row[c] > 0),
-                        key=lambda t: (-t[0], t[1]))
-        lines.append(f"{label}：" + ("、".join(f"{name} {n} 家" for n, name in counts) or "—"))
+    area_id = text_of(row["id"])
+    for by, label in (("industry", "主导产业"), ("tier", "企业类别")):
+        counts = view.engine.breakdown(view.level, area_id, by).sort_values(["enterprises", "label"],
+                                                                           ascending=[False, True])
+        lines.append(f"{label}：" + ("、".join(f"{name} {n} 家" for name, n in
+                                              zip(counts["label"], counts["enterprises"], strict=True))
+                                     or MISSING_TEXT))
     return lines
 
 

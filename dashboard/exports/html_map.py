@@ -19,9 +19,11 @@ import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import branca.element
 import folium
+import folium.elements
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -169,7 +171,7 @@ def html_map(view: MapView) -> str:
     """
     fmap = folium.Map(tiles=None, control_scale=False, zoom_snap=0.25, attribution_control=False,
                       prefer_canvas=False)
-    root = fmap.get_root()
+    root = cast(branca.element.Figure, fmap.get_root())  # typed Element; a folium.Map's root is its Figure
     root.title = html.escape(view.title)
     if view.level != "town":
         towns = _features(view.engine.towns, {"name": [_esc(v) for v in view.engine.towns["name"]]})
@@ -197,8 +199,9 @@ def html_map(view: MapView) -> str:
     lon0, lat0, lon1, lat1 = _lonlat_bounds(view)
     fmap.fit_bounds([[lat0, lon0], [lat1, lon1]], padding=(20, 20))
     for element in _walk(fmap):
-        element.default_js = []
-        element.default_css = []
+        if isinstance(element, folium.elements.JSCSSMixin):  # the only elements whose links are rendered
+            element.default_js = []
+            element.default_css = []
     page = root.render()
     assets = f"<style>{inline_css()}</style>\n<script>{inline_js()}</script>\n"
     return page.replace("<head>", "<head>\n<meta charset=\"utf-8\">\n" + assets, 1)

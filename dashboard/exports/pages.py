@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from loaders.errors import ChoiceError
+
 MM_PER_INCH = 25.4
 
 
@@ -93,4 +95,4 @@ def page_size(key: str) -> PageSize:
         return PAGE_SIZES[key]
     except KeyError:
         msg = f"纸张尺寸应为 {list(PAGE_SIZES)} 之一，而不是 {key!r}"
-        raise ValueError(msg) from None
+        raise ChoiceError(msg) from None

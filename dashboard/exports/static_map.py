@@ -294,6 +294,21 @@ def _set_extent(ax: Axes, bounds: tuple[float, float, float, float], pad: float,
     return extent
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """One try at placing the legend and the locator inset around the map at a given margin."""
+
+    extent: tuple[float, float, float, float]
+    scale_m: float
+    legend_corner: str
+    legend_box: Bbox
+    legend_share: float
+    """Share of the mapped area the legend covers in its corner."""
+    inset_corner: str
+    inset_box: Bbox
+    inset_share: float
+
+
 def draw_map(fig: Figure, rect: tuple[float, float, float, float], view: MapView, page: PageSize,
              overlays: Overlays | None = None, *, inset: bool = True, renderer: RendererBase | None = None
              ) -> MapInfo:
@@ -351,7 +366,7 @@ def draw_map(fig: Figure, rect: tuple[float, float, float, float], view: MapView
     service_xy = np.zeros((0, 2))
     if overlays.service_points:
         service_rows, service_xy = _service_layer(ax, view)
-    def layout(pad: float) -> tuple:
+    def layout(pad: float) -> _Layout:
         nonlocal legend_box
         extent = _set_extent(ax, bounds, pad, renderer)
         if legend_box is not None:
@@ -362,19 +377,21 @@ def draw_map(fig: Figure, rect: tuple[float, float, float, float], view: MapView
         corner, box, share = fu.choose_corner(ax, width, height, lmargin, footprint, list(fu.CORNERS), renderer)
         free = [c for c in fu.CORNERS if c != corner]
         icorner, ibox, ishare = fu.choose_corner(ax, inset_w, inset_h, margin, footprint, free, renderer)
-        return extent, scale_m, corner, box, share, icorner, ibox, ishare if inset else 0.0
+        return _Layout(extent, scale_m, corner, box, share, icorner, ibox, ishare if inset else 0.0)
 
     # widen the margin until the legend and the inset keep off the mapped area; else take the best try
     tries = []
     for pad in PADS:
         result = layout(pad)
-        tries.append((result[4] > LEGEND_OVERLAP_OK or result[7] > INSET_OVERLAP_OK, result[4] + result[7], pad))
+        tries.append((result.legend_share > LEGEND_OVERLAP_OK or result.inset_share > INSET_OVERLAP_OK,
+                      result.legend_share + result.inset_share, pad))
         if not tries[-1][0]:
             break
     best = min(tries)[2]
     if best != tries[-1][2]:
         result = layout(best)
-    extent, scale_m, corner, box, _, icorner, ibox, _ = result
+    extent, scale_m, corner, box = result.extent, result.scale_m, result.legend_corner, result.legend_box
+    icorner, ibox = result.inset_corner, result.inset_box
     assert legend_box is not None  # set by layout()
     legend_box.loc = fu.CORNERS[corner]
     corners["legend"], boxes["legend"] = corner, box

@@ -185,7 +185,8 @@ class MapView:
         shared = {name: self.__dict__[name] for name in _SHARED if name in self.__dict__}
         view = MapView.__new__(MapView)
         view.__dict__.update(shared)
-        MapView.__init__(view, self.engine, self.level, self.metric_key, focus, self.scheme, self.k, self.table, self.classes)
+        MapView.__init__(view, self.engine, self.level, self.metric_key, focus, self.scheme, self.k, self.table,
+                         self.classes)
         return view
 
     # -- focus ------------------------------------------------------------------------------

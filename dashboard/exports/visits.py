@@ -69,7 +69,7 @@ def _service_lookup(engine: Engine) -> dict[str, tuple[str, str, str]]:
     points = engine.layer("service_points")
     if points is None:
         return {}
-    out = {}
+    out: dict[str, tuple[str, str, str]] = {}
     for _, row in points.iterrows():
         out.setdefault(str(row["name"]), (_text(row.get("type")), _text(row.get("phone")), _text(row.get("address"))))
     return out

@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import branca.colormap
 import branca.element
@@ -331,5 +331,6 @@ def make_map(**kwargs: Any) -> folium.Map:
     kwargs.setdefault("control_scale", True)
     kwargs.setdefault("zoom_snap", 0.25)
     fmap = folium.Map(**kwargs)
-    fmap.get_root().header.add_child(branca.element.Element(MAP_CSS), name="ipgrid_map_css")
+    root = cast(branca.element.Figure, fmap.get_root())  # typed Element; a folium.Map's root is its Figure
+    root.header.add_child(branca.element.Element(MAP_CSS), name="ipgrid_map_css")
     return localize(fmap)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 
@@ -93,7 +94,7 @@ class Basemap:
 NO_BASEMAP = Basemap()
 
 
-def _tile_layer(url: str, name: str, attr: str, **kwargs: object) -> folium.TileLayer:
+def _tile_layer(url: str, name: str, attr: str, **kwargs: Any) -> folium.TileLayer:
     layer = folium.TileLayer(tiles=url, attr=attr, name=name, overlay=False, control=False, **kwargs)
     setattr(layer, USER_BASEMAP, True)
     return layer

@@ -31,6 +31,9 @@ from folium.template import Template
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
+Numbers = Sequence[float] | np.ndarray
+"""One number per point or circle: a list or a NumPy column."""
+
 _JS_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _JS_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
 
@@ -301,8 +304,8 @@ class PointLayer(MacroElement):
         """
     )
 
-    def __init__(self, lat: Sequence[float], lon: Sequence[float], *, palette: Sequence[str],
-                 colors: Sequence[int] | None = None, radius: float | Sequence[float] = 4.0,
+    def __init__(self, lat: Numbers, lon: Numbers, *, palette: Sequence[str],
+                 colors: Sequence[int] | np.ndarray | None = None, radius: float | Sequence[float] = 4.0,
                  labels: Sequence[str] = (), values: Sequence[Sequence[object]] | None = None,
                  kind: str = "point", ids: Sequence[object] | None = None, stroke: str = "#ffffff",
                  name: str = "points") -> None:
@@ -365,7 +368,7 @@ class CircleLayer(MacroElement):
         """
     )
 
-    def __init__(self, lat: Sequence[float], lon: Sequence[float], radius_m: Sequence[float],
+    def __init__(self, lat: Numbers, lon: Numbers, radius_m: Numbers,
                  colors: Sequence[str], *, name: str = "reach") -> None:
         super().__init__()
         self._name = "CircleLayer"

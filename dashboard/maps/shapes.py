@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from dashboard.engine.catalog import COORD_DECIMALS, STORAGE_CRS
@@ -95,7 +96,7 @@ class Shift:
         """Whether coordinates change."""
         return self.system == "GCJ-02"
 
-    def lonlat(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def lonlat(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Shift point coordinates (NaN stays NaN)."""
         lon = np.asarray(lon, dtype="float64")
         lat = np.asarray(lat, dtype="float64")
@@ -144,10 +145,12 @@ def encode_polygons(geoms: np.ndarray, decimals: int = COORD_DECIMALS) -> list[s
     """
     geoms = np.asarray(geoms, dtype=object)
     out = ["[]"] * len(geoms)
-    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms))) if len(geoms) else []
+    present = (np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms))) if len(geoms)
+               else np.zeros(0, dtype=np.intp))
     if len(present) == 0:
         return out
     kind, coords, offsets = shapely.to_ragged_array(geoms[present])
+    geom_off: np.ndarray
     if kind == shapely.GeometryType.POLYGON:
         ring_off, poly_off = offsets
         geom_off = np.arange(len(poly_off))

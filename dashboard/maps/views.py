@@ -437,7 +437,7 @@ def firm_legend(*, bubbles: bool = False, without_ip_label: str = "无知识产�
                   position=position)
 
 
-def add_sites(fmap: folium.Map, sites: pd.DataFrame, *, shift: Shift = NO_SHIFT) -> PointLayer | None:
+def add_sites(fmap: folium.Map, sites: pd.DataFrame | None, *, shift: Shift = NO_SHIFT) -> PointLayer | None:
     """Suggested new service sites (purple) with their reach circles."""
     if sites is None or len(sites) == 0:
         return None

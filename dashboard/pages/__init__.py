@@ -2,9 +2,10 @@
 
 Each page module defines ``render()`` and calls it when Streamlit runs the
 file as a page (``__name__ == "__main__"``), so the modules can also be
-imported (the big screen reuses their map builders) without drawing anything.
-Pages are thin: they ask the engine (:class:`dashboard.app_data.CachedEngine`)
-and lay out what it returns.
+imported (by tests and doctests) without drawing anything.  Pages are thin:
+they ask the engine (:class:`dashboard.engine.Engine` of the loaded folder)
+for every figure, rank and status, and format it with the catalog
+(:mod:`dashboard.engine.catalog`).
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def render_area(level: str, page: str) -> None:
         st.info(f"数据中没有{title}图层。", icon=":material/info:")
         return
     area = ui.bind(page, "area", next(iter(options)), options=list(options))
-    st.selectbox(title, list(options), key=area.key, format_func=options.get)
+    st.selectbox(title, list(options), key=area.key, format_func=ui.label_of(options))
     area_id = str(area.value)
     name = options[area_id]
     stats = engine.choropleth(level)
@@ -192,7 +192,7 @@ def firms_section(data: LoadedData, level: str, page: str, area_id: str, name: s
     b_tier = ui.bind(page, "tier", [], options=tier_opts, multi=True)
     f2.multiselect("企业类别", tier_opts, key=b_tier.key, placeholder="全部类别")
     b_ip = ui.bind(page, "ip", "all", options=list(IP_FILTER))
-    f3.selectbox("知识产权", list(IP_FILTER), key=b_ip.key, format_func=IP_FILTER.get)
+    f3.selectbox("知识产权", list(IP_FILTER), key=b_ip.key, format_func=ui.label_of(IP_FILTER))
     b_q = ui.bind(page, "q", "")
     f4.text_input("搜索企业（名称或统一社会信用代码）", key=b_q.key, placeholder="例如：纺织 或 91320612…")
 
@@ -223,7 +223,7 @@ def firms_section(data: LoadedData, level: str, page: str, area_id: str, name: s
             if len(picks):
                 labels = {int(i): f"{n}（{u if isinstance(u, str) and u else '无信用代码'}）"
                           for i, n, u in zip(picks.index, picks["name"], picks["uscc"], strict=True)}
-                chosen = st.selectbox(f"定位到（{len(shown)} 家匹配）", list(labels), format_func=labels.get,
+                chosen = st.selectbox(f"定位到（{len(shown)} 家匹配）", list(labels), format_func=ui.label_of(labels),
                                       key=f"{page}.focus.{query}")
                 focus = engine.firm_table().loc[chosen]
             else:

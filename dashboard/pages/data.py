@@ -117,7 +117,7 @@ def render() -> None:
         layer_opts = sorted(problems["layer"].dropna().unique().tolist())
         lay = ui.bind(PAGE, "layer", [], options=layer_opts, multi=True)
         c1, c2 = st.columns(2)
-        c1.selectbox("级别", list(SEVERITY_FILTER), key=sev.key, format_func=SEVERITY_FILTER.get)
+        c1.selectbox("级别", list(SEVERITY_FILTER), key=sev.key, format_func=ui.label_of(SEVERITY_FILTER))
         c2.multiselect("图层", layer_opts, key=lay.key, placeholder="全部图层")
         shown = problems
         if sev.value != "all":

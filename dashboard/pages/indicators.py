@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -22,10 +24,15 @@ def _num(value: object, unit: str = "") -> str:
     return with_unit(format_number(value, 2, trim=True), unit)
 
 
+def _trend(cell: object) -> list[tuple[int, float]]:
+    """The (year, value) pairs of a ``trend`` cell of :meth:`Engine.targets` (none when empty or missing)."""
+    return cast("list[tuple[int, float]]", cell or [])  # an object column: pandas types its cells as scalars
+
+
 def series(targets: pd.DataFrame) -> pd.DataFrame:
     """The actual values of every indicator as a long table (指标, 年份, 数值)."""
     rows = [{"label": r.label, "year": int(y), "value": float(v), "unit": r.unit}
-            for r in targets.itertuples(index=False) for y, v in (r.trend or [])]
+            for r in targets.itertuples(index=False) for y, v in _trend(r.trend)]
     return pd.DataFrame(rows, columns=["label", "year", "value", "unit"])
 
 

@@ -89,7 +89,7 @@ def render() -> None:
             areas = data.engine.choropleth(level)
             names = dict(zip(areas["id"].astype(str), areas["name"].astype(str), strict=True))
             st.selectbox(f"打开{LEVEL_LABELS[level]}详情", list(names), index=None, key=f"{PAGE}.open",
-                         format_func=names.get, placeholder=f"选择{LEVEL_LABELS[level]}…",
+                         format_func=ui.label_of(names), placeholder=f"选择{LEVEL_LABELS[level]}…",
                          on_change=on_pick, args=(level,))
 
     ui.page_actions(PAGE, data, {

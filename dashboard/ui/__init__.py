@@ -23,7 +23,7 @@ from dashboard.ui.chrome import (
     problems_banner,
     sidebar,
 )
-from dashboard.ui.state import Bound, bind, publish, set_value, start_run
+from dashboard.ui.state import Bound, bind, label_of, publish, set_value, start_run
 from dashboard.ui.tables import download_xlsx, present, show_table, to_xlsx
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "header",
     "kpi",
     "kpi_card",
+    "label_of",
     "md_text",
     "metric_kpi",
     "meta_rows",

@@ -34,7 +34,7 @@ from dashboard.maps.basemaps import BASEMAP_KINDS, TILE_SYSTEMS, Basemap, Basema
 from dashboard.maps.views import DEFAULT_LAYERS, LAYERS
 from dashboard.pages import page_file
 from dashboard.theme import DEMO_BADGE
-from dashboard.ui.state import bind
+from dashboard.ui.state import bind, label_of
 from dashboard.ui.tables import download_xlsx, present
 
 APP_TITLE = "知识产权网格地图"
@@ -160,7 +160,7 @@ def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: 
         if level and data is not None:
             options = available_levels(data)
             b = bind(page, "level", "town", options=options)
-            st.selectbox("分区层级", options, key=b.key, format_func=LEVEL_LABELS.get)
+            st.selectbox("分区层级", options, key=b.key, format_func=label_of(LEVEL_LABELS))
             values["level"] = b.value
         if metric:
             b = bind(page, "metric", DEFAULT_METRIC, options=MAPPABLE_METRICS)
@@ -175,7 +175,7 @@ def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: 
         if layers and data is not None:
             options = available_layers(data)
             b = bind(page, "layers", [x for x in default_layers if x in options], options=options, multi=True)
-            st.multiselect("图层", options, key=b.key, format_func=LAYERS.get)
+            st.multiselect("图层", options, key=b.key, format_func=label_of(LAYERS))
             values["layers"] = tuple(b.value)
         if basemap:
             values["basemap"] = _basemap_controls()
@@ -186,7 +186,7 @@ def _basemap_controls() -> Basemap:
     """The 底图 expander: none by default; Tianditu with a key; an intranet XYZ mirror."""
     with st.expander("底图", icon=":material/layers:"):
         kind = bind("app", "basemap", "none", options=list(BASEMAP_KINDS), url=False, key="basemap.kind")
-        st.radio("底图", list(BASEMAP_KINDS), key=kind.key, format_func=BASEMAP_KINDS.get,
+        st.radio("底图", list(BASEMAP_KINDS), key=kind.key, format_func=label_of(BASEMAP_KINDS),
                  label_visibility="collapsed")
         key = bind("app", "tk", "", url=False, key="basemap.tk")
         url = bind("app", "tiles", "", url=False, key="basemap.url")
@@ -195,7 +195,7 @@ def _basemap_controls() -> Basemap:
             st.text_input("天地图密钥（tk）", key=key.key, type="password")
         elif kind.value == "custom":
             st.text_input("瓦片地址", key=url.key, placeholder="http://10.0.0.8/tiles/{z}/{x}/{y}.png")
-            st.selectbox("瓦片坐标系", list(TILE_SYSTEMS), key=system.key, format_func=TILE_SYSTEMS.get)
+            st.selectbox("瓦片坐标系", list(TILE_SYSTEMS), key=system.key, format_func=label_of(TILE_SYSTEMS))
         chosen = Basemap(kind.value, str(key.value), str(url.value), str(system.value))
         try:
             chosen.check()

@@ -13,9 +13,9 @@ its end too).  The rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import streamlit as st
 
@@ -156,3 +156,13 @@ def publish() -> None:
     current = {k: st.query_params.get(k) for k in st.query_params}
     if current != params:
         st.query_params.from_dict(params)
+
+
+def label_of(labels: Mapping[Any, str]) -> Callable[[Any], str]:
+    """The ``format_func`` of a widget whose options are keys of ``labels``: ``labels.get`` itself.
+
+    Typed as giving ``str``, which it does for every option; a stale session
+    value that is no key gives ``None``, so streamlit's check of the current
+    value finds it among no option's labels and resets the widget.
+    """
+    return cast(Callable[[Any], str], labels.get)

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import openpyxl
@@ -147,7 +148,7 @@ def to_xlsx(sheets: Mapping[str, pd.DataFrame], meta: Sequence[tuple[str, str]] 
             head.append(cell)
         ws.append(head)
         for row in frame.itertuples(index=False, name=None):
-            out = []
+            out: list[object] = []
             for j, raw in enumerate(row):
                 value = _cell_value(raw)
                 if isinstance(value, str) and value.startswith("="):
@@ -202,7 +203,7 @@ def download_xlsx(label: str, sheets: Callable[[], Mapping[str, pd.DataFrame]], 
 
 
 def show_table(frame: pd.DataFrame, *, key: str, file_name: str, columns: Sequence[str] | None = None,
-               meta: Sequence[tuple[str, str]] = (), height: int | str = "auto", sheet: str | None = None,
+               meta: Sequence[tuple[str, str]] = (), height: int | Literal["auto"] = "auto", sheet: str | None = None,
                caption: str | None = None, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Show ``frame`` under Chinese headers with an .xlsx download of exactly what is shown.
 
