@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from dashboard.engine import coverage as cov
+from dashboard.engine import gi as gi_mod
 from dashboard.engine import grids as grid_mod
 from dashboard.engine import metrics as m
 from dashboard.engine import placement as pl
@@ -617,6 +618,18 @@ class Engine:
         out = pd.DataFrame({"label": [c[len(prefix):] for c in cols], "enterprises": counts})
         return out[out["enterprises"] > 0].sort_values("enterprises", ascending=False, kind="stable"
                                                         ).reset_index(drop=True)
+
+    def gi_table(self) -> pd.DataFrame:
+        """Every geographic indication with its category, protection range, holder, year and users (may be empty)."""
+        gi = self.layer("gi_areas")
+        return gi_mod.gi_table(gi) if gi is not None else pd.DataFrame(columns=list(gi_mod.GI_COLUMNS))
+
+    def gi_users(self, name: str) -> pd.DataFrame:
+        """The authorised users of GI ``name``, each with its firm's town, industry and IP (empty when unknown)."""
+        table = self.gi_table()
+        rows = table[table["name"].astype(str) == name]
+        users = gi_mod.split_users(rows["users"].iloc[0]) if len(rows) else []
+        return gi_mod.match_users(users, self.firm_table())
 
     def uncovered_firms(self) -> pd.DataFrame:
         """Located firms beyond the reach of every service point, nearest point and distance."""

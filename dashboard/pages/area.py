@@ -82,9 +82,8 @@ def search_firms(firms: pd.DataFrame, query: str) -> pd.DataFrame:
 def bar_chart(table: pd.DataFrame, title: str, *, highlight: str | None = None, value: str = "enterprises",
               label: str = "label", height: int | None = None) -> alt.Chart:
     """A horizontal bar chart of ``value`` by ``label`` (text drawn by vega, never as HTML)."""
-    color = alt.value("#2b8cbe")
-    if highlight is not None:
-        color = alt.condition(alt.datum[label] == highlight, alt.value("#e6842a"), alt.value("#9ecae1"))
+    color = (alt.value("#2b8cbe") if highlight is None
+             else alt.condition(alt.datum[label] == highlight, alt.value("#e6842a"), alt.value("#9ecae1")))
     return alt.Chart(table).mark_bar().encode(
         x=alt.X(f"{value}:Q", title=title),
         y=alt.Y(f"{label}:N", sort="-x", title=None),

@@ -3,43 +3,20 @@
 from __future__ import annotations
 
 import functools
-import re
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import ui
 from dashboard.app_data import current_data
+from dashboard.engine import gi as gi_mod
 from dashboard.engine.catalog import MISSING_TEXT, text_of
 from dashboard.maps import show_map
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import add_gi_areas, add_outline, fit, level_shapes, new_map
 
 PAGE = "gi"
-GI_COLUMNS = ("name", "category", "towns", "holder", "year", "users")
-USER_COLUMNS = ("name", "town", "industry", "has_ip", "address")
-_SEPARATORS = re.compile(r"[、，,；;\n]+")
-
-
-def split_users(text: object) -> list[str]:
-    """Authorised users listed in one cell (``、``, commas, semicolons or lines between them).
-
-    Examples
-    --------
-    >>> split_users("甲公司、乙公司；丙合作社")
-    ['甲公司', '乙公司', '丙合作社']
-    """
-    return [part.strip() for part in _SEPARATORS.split(text_of(text)) if part.strip()]
-
-
-def gi_table(gi: pd.DataFrame) -> pd.DataFrame:
-    """The GI layer as a table: protection range from the listed towns (else the resolved ones)."""
-    out = pd.DataFrame({c: gi.get(c) for c in GI_COLUMNS})
-    if "towns_resolved" in gi:
-        out["towns"] = gi["towns_resolved"].where(gi["towns_resolved"].notna(), out["towns"])
-    return out.reset_index(drop=True)
-
-
+USER_COLUMNS = gi_mod.USER_COLUMNS
 def on_gi_click(key: str) -> None:
     """Map callback: a click on a GI area selects it."""
     props = ((st.session_state.get(key) or {}).get("last_active_drawing") or {}).get("properties") or {}
@@ -57,7 +34,7 @@ def render() -> None:
     if gi is None:
         st.info("数据中没有地理标志图层（地理标志.geojson/.gpkg，或列出保护范围镇街的表格）。", icon=":material/info:")
         return
-    table = gi_table(gi)
+    table = engine.gi_table()
     names = [str(n) for n in table["name"]]
     chosen = ui.bind(PAGE, "gi", names[0], options=names)
     ui.kpi(st.columns(3)[0], "地理标志", f"{len(table)} 个")
@@ -71,12 +48,9 @@ def render() -> None:
         for field, label in (("category", "保护类型"), ("towns", "保护范围"), ("holder", "申请人/注册人"),
                              ("year", "登记年份")):
             st.markdown(f"**{label}**：{ui.md_text(text_of(row[field]) or MISSING_TEXT)}")
-        users = split_users(row["users"])
-        st.markdown(f"**授权使用企业**：{len(users)} 家" if users else "**授权使用企业**：未提供")
-        if users:
-            firms = engine.firm_table()
-            known = firms[firms["name"].astype(str).isin(set(users))].drop_duplicates("name")
-            listed = pd.DataFrame({"name": users}).merge(known[list(USER_COLUMNS)], on="name", how="left")
+        listed = engine.gi_users(name)
+        st.markdown(f"**授权使用企业**：{len(listed)} 家" if len(listed) else "**授权使用企业**：未提供")
+        if len(listed):
             ui.show_table(listed, key=f"{PAGE}.users", labels=ui.FIRM_LABELS, file_name=f"{name}_授权使用企业",
                           columns=USER_COLUMNS,
                           meta=ui.meta_rows(data, ("地理标志", name)),

@@ -36,7 +36,7 @@ def series(targets: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "year", "value", "unit"])
 
 
-def trend_chart(row: pd.Series) -> alt.LayerChart | None:
+def trend_chart(row: pd.Series) -> alt.LayerChart | alt.FacetChart | None:
     """Actual values by year, the target as a red line, and the trend extended to the target year (dashed)."""
     trend = pd.DataFrame(row["trend"] or [], columns=["year", "value"])
     if trend.empty:
