@@ -18,7 +18,7 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO, cast
 
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.bigscreen.cli import add_bigscreen_parser
+from dashboard.cli_args import integer_in, positive_number
 from dashboard.engine import DEFAULT_GRID_CELL_M, LEVEL_LABELS, Engine
 from dashboard.engine.catalog import (
     COORD_DECIMALS,
@@ -423,50 +424,6 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- options
-
-
-def positive_number(unit: str = "") -> Callable[[str], float]:
-    """An argparse ``type``: a finite number > 0 (in ``unit``), else a Chinese message echoing the value.
-
-    argparse puts the option's name before the message (``参数 --cell-m：应为…``).
-
-    Examples
-    --------
-    >>> positive_number("米")("250")
-    250.0
-    """
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value <= 0:
-            msg = f"应为大于 0 的数{f'（{unit}）' if unit else ''}，而不是 {text!r}"
-            raise argparse.ArgumentTypeError(msg)
-        return value
-
-    return parse
-
-
-def integer_in(low: int, high: int, what: str = "") -> Callable[[str], int]:
-    """An argparse ``type``: a whole number in ``[low, high]``, else a Chinese message naming ``what``.
-
-    Examples
-    --------
-    >>> integer_in(1, 7)(" 5")
-    5
-    """
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            msg = f"{what}应为 {low}–{high} 之间的整数，而不是 {text!r}"
-            raise argparse.ArgumentTypeError(msg)
-        return value
-
-    return parse
 
 
 _ARGPARSE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (

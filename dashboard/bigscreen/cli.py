@@ -29,6 +29,7 @@ from dashboard.bigscreen.settings import (
     parse_seconds,
     rankable_metrics,
 )
+from dashboard.cli_args import integer_in
 from loaders import DataFolderError
 
 DATA_ENV = "IPGRID_DATA"
@@ -36,6 +37,9 @@ DATA_ENV = "IPGRID_DATA"
 
 DEFAULT_PORT = 8502
 """Port of the kiosk server (the app's default is 8501, so both can run)."""
+
+PORT_RANGE = (1, 65535)
+"""Ports ``--port`` accepts."""
 
 DEFAULT_ADDRESS = "127.0.0.1"
 """Listen on this machine only; ``--address 0.0.0.0`` serves a wall screen on another machine."""
@@ -72,7 +76,8 @@ def add_bigscreen_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
         description="启动大屏服务，浏览器全屏打开所示地址。任意键或点击暂停/继续，方向键切换画面。",
     )
     p.add_argument("path", nargs="?", help="数据文件夹（默认 $IPGRID_DATA，未设置时为示例数据）")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口（默认 {DEFAULT_PORT}）")
+    p.add_argument("--port", type=integer_in(*PORT_RANGE, "端口"), default=DEFAULT_PORT,
+                   help=f"端口 {PORT_RANGE[0]}–{PORT_RANGE[1]}（默认 {DEFAULT_PORT}）")
     p.add_argument("--address", default=DEFAULT_ADDRESS,
                    help=f"监听地址（默认 {DEFAULT_ADDRESS}；用 0.0.0.0 供其他电脑的大屏访问）")
     p.add_argument("--interval", type=_seconds(INTERVAL_RANGE_S, "interval"), default=DEFAULT_INTERVAL_S,
