@@ -74,15 +74,17 @@ def present(frame: pd.DataFrame, columns: Sequence[str] | None = None,
         elif decimals is not None and (col in METRICS or pd.api.types.is_numeric_dtype(table[col])):
             config[lab] = st.column_config.NumberColumn(lab, format="localized" if decimals == 0 else f"%.{decimals}f")
     for col in cols:
-        if _is_text(table[col]):  # a missing name or tier is an empty cell, never the text "None"
-            table[col] = table[col].astype(object).where(table[col].notna(), "")
+        if _is_text(table[col]) and table[col].hasnans:  # a missing name or tier is an empty cell, never "None"
+            table[col] = table[col].fillna("")  # keeps pandas' Arrow-backed str: no re-encoding for st.dataframe
     table.columns = [headers[c] for c in cols]
     return table, config
 
 
 def _is_text(series: pd.Series) -> bool:
-    """Whether ``series`` holds text (its non-missing values are all strings)."""
-    return pd.api.types.infer_dtype(series, skipna=True) == "string"
+    """Whether ``series`` holds text (a string dtype, or objects that are all strings)."""
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(series.dtype):
+        return True
+    return pd.api.types.is_object_dtype(series.dtype) and pd.api.types.infer_dtype(series, skipna=True) == "string"
 
 
 # --------------------------------------------------------------------------- Excel
