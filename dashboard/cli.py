@@ -37,6 +37,7 @@ from dashboard.engine.catalog import (
     format_distance,
     format_number,
     is_missing,
+    text_of,
     value_text,
 )
 from dashboard.engine.grids import SHAPES, GridShape, RegularGrid
@@ -274,10 +275,13 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
         print()
         return EXIT_OK
+    if not engine.has_layer("service_points"):  # coverage is no data, not 0 %: say why instead of a table of —
+        print(f"{engine.district_name} · 服务覆盖：数据文件夹中没有服务站点图层（服务站点.xlsx/.csv），无法计算覆盖率")
+        return EXIT_OK
     rate = value_text("service_coverage_rate", district["service_coverage_rate"])
-    print(f"{engine.district_name} · 服务覆盖：已定位企业 {int(district['located'])} 家，"
-          f"覆盖 {int(district['covered'])} 家（{rate}），未覆盖 {len(uncovered)} 家")
-    rows = [[str(r["name"]), str(int(r["located"])), str(int(r["covered"])),
+    print(f"{engine.district_name} · 服务覆盖：已定位企业 {cell_text('located', district['located'])} 家，"
+          f"覆盖 {cell_text('covered', district['covered'])} 家（{rate}），未覆盖 {len(uncovered):,} 家")
+    rows = [[text_of(r["name"]), cell_text("located", r["located"]), cell_text("covered", r["covered"]),
              cell_text("service_coverage_rate", r["service_coverage_rate"])] for _, r in town.iterrows()]
     print(format_table([column_label(k) for k in ("town", "located", "covered", "service_coverage_rate")], rows))
     if len(suggestions):
