@@ -153,7 +153,8 @@ def mixed_crs(folder: Path) -> None:
 def names_with_spaces(folder: Path) -> None:
     """Firm names with leading, trailing, full-width and repeated spaces."""
     rows = firm_rows()
-    for row, name in zip(rows, ("  甲 有限公司", "乙有限公司  ", "丙\u3000有限公司", "丁  有限  公司", " 戊 "), strict=True):
+    names = ("  甲 有限公司", "乙有限公司  ", "丙\u3000有限公司", "丁  有限  公司", " 戊 ")
+    for row, name in zip(rows, names, strict=True):
         row[0] = name
     write_xlsx(folder / "企业.xlsx", FIRM_HEADER, rows)
 

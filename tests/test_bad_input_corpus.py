@@ -88,7 +88,7 @@ def test_every_app_page_shows_each_case_without_a_traceback(case: Case, folders:
 def test_coverage_without_service_points_says_so(folders: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     # the corpus folders have no service points: coverage is no data, not 0 %
     assert main(["coverage", str(folders["mixed_crs"])]) == 0
-    assert "没有服务站点图层，无法计算覆盖率" in capsys.readouterr().out
+    assert "没有服务站点图层（服务站点.xlsx/.csv），无法计算覆盖率" in capsys.readouterr().out
     engine = Engine(loaders.load_folder(folders["mixed_crs"]))
     district = engine.stats("district").iloc[0]
     assert district["service_coverage_rate"] != district["service_coverage_rate"]  # NaN
