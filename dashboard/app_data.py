@@ -2,7 +2,15 @@
 
 The folder is the one chosen on the 数据 page for this session, else
 ``$IPGRID_DATA``, else the bundled demo district (:data:`geodata.DEMO_DIR`,
-found beside the package, not in the working directory).
+found beside the package, not in the working directory).  A folder typed on
+the 数据 page must lie inside one of the allowed roots (:func:`allowed_roots`:
+``$IPGRID_ROOTS``, else the parent of ``$IPGRID_DATA`` and the demo folder);
+:func:`check_folder_choice` refuses anything else before it is read.
+
+Every rerun fingerprints the folder (:func:`scan_folder`): only what the
+loaders read (its own files, and the folders of files ``ipgrid.toml`` names),
+at most :data:`MAX_SCANNED_ENTRIES` entries, never a walk of a tree; an
+unreadable entry is noted, never raised.
 
 Loading is cached per (folder, signature) in one process-wide store
 (:func:`data_store`, a bounded :class:`~dashboard.engine.memo.Memo` kept by
@@ -32,9 +40,16 @@ from dashboard.engine import Engine
 from dashboard.engine.memo import Memo
 from geodata import DEMO_DIR
 from loaders.bundle import DataBundle
+from loaders.errors import FolderChoiceError, FolderScanError
 
 DATA_ENV = "IPGRID_DATA"
 """Environment variable naming the data folder."""
+
+ROOTS_ENV = "IPGRID_ROOTS"
+"""Environment variable listing (``os.pathsep``-separated) the folders under which the 数据 page may open data."""
+
+MAX_SCANNED_ENTRIES = 2000
+"""Most directory entries :func:`scan_folder` looks at: a folder with more is not a data folder."""
 
 DEFAULT_DATA_FOLDER: Path = DEMO_DIR
 """Folder shown when :data:`DATA_ENV` is not set: the synthetic demo district."""
@@ -52,7 +67,7 @@ STORE_ENTRIES = 4
 """Loaded folders kept in memory (the least recently used is dropped)."""
 
 Signature = tuple[tuple[str, int, int], ...]
-"""(relative path, size in bytes, mtime in ns) of every file, sorted by path."""
+"""(relative path, size in bytes, mtime in ns) of every file the loaders read, sorted by path."""
 
 Progress = Callable[[str, float], None]
 """``progress(text, fraction)`` while a folder loads."""
@@ -73,19 +88,216 @@ def data_folder() -> Path:
     return Path(value).expanduser().resolve()
 
 
+def _resolved(path: str | os.PathLike[str]) -> Path | None:
+    """``path`` with ``~``, ``..`` and links resolved; ``None`` when it cannot be (a NUL byte, a link loop)."""
+    try:
+        return Path(path).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def allowed_roots() -> tuple[Path, ...]:
+    """The folders under which a folder may be opened from the 数据 page.
+
+    ``$IPGRID_ROOTS`` (several separated by ``os.pathsep``: ``:`` on Linux)
+    when set; otherwise the parent of ``$IPGRID_DATA`` when that is set (the
+    folder itself when its parent is the file system's root, which would
+    allow everything), plus the bundled demo folder.  Each is resolved (links
+    and ``..``).
+
+    Returns
+    -------
+    tuple of Path
+        Distinct roots, in the order given.
+    """
+    # Until the app has accounts (a separate issue: choosing any folder on the server is for
+    # administrators only), these roots are what bounds the folders anyone may open.
+    listed = [p.strip() for p in os.environ.get(ROOTS_ENV, "").split(os.pathsep) if p.strip()]
+    if not listed:
+        if os.environ.get(DATA_ENV, "").strip():
+            shown = data_folder()
+            listed.append(str(shown if shown.parent == shown.parent.parent else shown.parent))
+        listed.append(str(DEMO_DIR))
+    roots = (_resolved(p) for p in listed)
+    return tuple(dict.fromkeys(r for r in roots if r is not None))
+
+
+def within_roots(folder: Path, roots: tuple[Path, ...] | None = None) -> bool:
+    """Whether the resolved ``folder`` is one of ``roots`` (default :func:`allowed_roots`) or inside one."""
+    return any(folder.is_relative_to(root) for root in (allowed_roots() if roots is None else roots))
+
+
+def check_folder_choice(text: str) -> Path:
+    """The folder a user typed, resolved, when the app may open it.
+
+    Nothing is listed or read: the path is resolved (``~``, ``..``, links)
+    and must lie inside :func:`allowed_roots`, exist and be a folder.
+
+    Raises
+    ------
+    loaders.errors.FolderChoiceError
+        With one Chinese sentence saying which of these it is not.
+    """
+    typed = text.strip()
+    folder = _resolved(typed)
+    roots = allowed_roots()
+    if folder is None or not within_roots(folder, roots):
+        listed = "、".join(str(r) for r in roots) or "（无）"
+        msg = (f"不能读取「{typed}」：只能读取允许的数据目录（{listed}）之内的文件夹；"
+               f"请把数据文件夹放在这些目录下，或请管理员设置环境变量 {ROOTS_ENV}")
+        raise FolderChoiceError(msg)
+    try:
+        exists, is_dir = folder.exists(), folder.is_dir()
+    except OSError:
+        exists = is_dir = False
+    if not exists:
+        msg = f"文件夹「{typed}」不存在"
+        raise FolderChoiceError(msg)
+    if not is_dir:
+        msg = f"「{typed}」是文件，不是文件夹；请填写数据文件夹的路径"
+        raise FolderChoiceError(msg)
+    return folder
+
+
 def active_folder() -> Path:
-    """The folder this session shows: its choice on the 数据 page, else :func:`data_folder`."""
+    """The folder this session shows: its choice on the 数据 page (while still allowed), else :func:`data_folder`."""
     chosen = st.session_state.get(SESSION_FOLDER) if get_script_run_ctx() is not None else None
-    return Path(chosen).expanduser().resolve() if chosen else data_folder()
+    folder = _resolved(chosen) if chosen else None
+    return folder if folder is not None and within_roots(folder) else data_folder()
 
 
-def folder_signature(folder: str | os.PathLike[str]) -> Signature:
-    """Describe the files of ``folder`` cheaply enough to run on every rerun.
+@dataclass(frozen=True)
+class FolderScan:
+    """What one cheap look at a data folder found.
+
+    Attributes
+    ----------
+    signature
+        (relative path, size, mtime) of each file the loaders read, sorted.
+    problem
+        Why the folder cannot be loaded (too many entries, unreadable), or ``None``.
+    skipped
+        Entries that could not be looked at (a broken link, no permission), relative paths.
+    """
+
+    signature: Signature
+    problem: str | None = None
+    skipped: tuple[str, ...] = ()
+
+
+def _configured_dirs(root: Path) -> dict[Path, set[str]]:
+    """Subfolders holding files ``ipgrid.toml`` names → those files' names (their sidecars share the stem)."""
+    try:
+        config = loaders.read_config(root)
+        base = root.resolve()
+        named = [(root / layer.file).resolve().relative_to(base) for layer in config.layers.values() if layer.file]
+    except (loaders.IpgridError, OSError, RuntimeError, ValueError):
+        return {}  # loading reports it; ipgrid.toml itself is in the signature
+    dirs: dict[Path, set[str]] = {}
+    for relative in named:
+        if relative.parent != Path("."):
+            dirs.setdefault(relative.parent, set()).add(relative.name)
+    return dirs
+
+
+def _reason(exc: OSError) -> str:
+    return "没有读取权限" if isinstance(exc, PermissionError) else exc.strerror or type(exc).__name__
+
+
+def _same_file_set(name: str, files: set[str]) -> bool:
+    """Whether ``name`` is one of ``files`` or a sidecar of one (``x.shp`` → ``x.dbf``, ``x.prj``, ``x.shp.xml``)."""
+    return any(name == f or name.startswith(f"{Path(f).stem}.") for f in files)
+
+
+class _Scanner:
+    """Lists directories for :func:`scan_folder`, counting every entry against one limit."""
+
+    def __init__(self, root: Path, limit: int) -> None:
+        self.root, self.limit, self.seen = root, limit, 0
+        self.entries: list[tuple[str, int, int]] = []
+        self.skipped: list[str] = []
+
+    def add_dir(self, relative: Path, files: set[str] | None = None) -> str | None:
+        """Add the files of ``root / relative`` (only ``files`` and their sidecars when given).
+
+        Returns the problem that stops the scan, or ``None``.
+        """
+        shown = relative.as_posix() if relative != Path(".") else ""
+        try:
+            with os.scandir(self.root / relative) as found:
+                for entry in found:
+                    self.seen += 1
+                    if self.seen > self.limit:
+                        return (f"文件夹中文件过多（超过 {self.limit:,} 个），不像是数据文件夹；"
+                                "请选择只含数据文件的文件夹")
+                    self._add(entry, shown, files)
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # loading reports the missing folder or file, with its name
+        except OSError as exc:
+            return f"无法读取文件夹{f'「{shown}」' if shown else ''}：{_reason(exc)}"
+        return None
+
+    def _add(self, entry: os.DirEntry[str], shown: str, files: set[str] | None) -> None:
+        name = entry.name
+        if name.startswith(IGNORED_PREFIXES) or (files is not None and not _same_file_set(name, files)):
+            return
+        path = f"{shown}/{name}" if shown else name
+        try:
+            if not entry.is_file():  # follows links; a broken link is neither file nor folder
+                if entry.is_symlink() and not entry.is_dir():
+                    self.skipped.append(path)
+                return
+            stat = entry.stat()
+        except OSError:
+            self.skipped.append(path)
+            return
+        self.entries.append((path, stat.st_size, stat.st_mtime_ns))
+
+
+def scan_folder(folder: str | os.PathLike[str], limit: int = MAX_SCANNED_ENTRIES) -> FolderScan:
+    """Fingerprint ``folder`` cheaply enough to run on every rerun, whatever folder it is.
+
+    Only what :func:`loaders.load_folder` reads is looked at: the folder's
+    own files (not its subfolders' — the loaders find layers at the top),
+    and the files of the subfolders that ``ipgrid.toml`` names a file in.
+    At most ``limit`` directory entries are looked at in all.
 
     Parameters
     ----------
     folder
-        The data folder (searched recursively).
+        The data folder.
+    limit
+        Most directory entries looked at; beyond it the scan stops with a problem.
+
+    Returns
+    -------
+    FolderScan
+        Never raises: a folder that cannot be listed has a ``problem``, an
+        entry that cannot be looked at is in ``skipped``.
+
+    Examples
+    --------
+    >>> scan_folder("/nonexistent").signature
+    ()
+    """
+    root = Path(folder)
+    scanner = _Scanner(root, limit)
+    problem = scanner.add_dir(Path("."))
+    if problem is None:
+        for relative, files in _configured_dirs(root).items():
+            problem = scanner.add_dir(relative, files)
+            if problem is not None:
+                break
+    return FolderScan(signature=tuple(sorted(scanner.entries)), problem=problem, skipped=tuple(scanner.skipped))
+
+
+def folder_signature(folder: str | os.PathLike[str]) -> Signature:
+    """The signature of :func:`scan_folder`: changes when a file the loaders read is added, removed or edited.
+
+    Parameters
+    ----------
+    folder
+        The data folder.
 
     Returns
     -------
@@ -98,16 +310,7 @@ def folder_signature(folder: str | os.PathLike[str]) -> Signature:
     >>> folder_signature("/nonexistent")
     ()
     """
-    root = Path(folder)
-    if not root.is_dir():
-        return ()
-    entries = []
-    for path in sorted(root.rglob("*")):
-        if path.name.startswith(IGNORED_PREFIXES) or not path.is_file():
-            continue
-        stat = path.stat()
-        entries.append((path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
-    return tuple(entries)
+    return scan_folder(folder).signature
 
 
 WarmUpStep = tuple[str, Callable[[Engine], object]]
@@ -170,7 +373,9 @@ def load(folder: Path, signature: Signature, progress: Progress | None = None) -
     Raises
     ------
     loaders.IpgridError
-        The folder cannot be loaded (missing, no towns, unreadable file, bad ``ipgrid.toml``).
+        The folder cannot be loaded (missing, no towns, unreadable file, bad ``ipgrid.toml``);
+        an ``OSError`` while reading (no permission) becomes a :class:`~loaders.DataFolderError`
+        naming the file, without the server's path.
     """
     start = time.perf_counter()
     report = progress or (lambda _text, _fraction: None)
@@ -178,7 +383,12 @@ def load(folder: Path, signature: Signature, progress: Progress | None = None) -
     def on_layer(label: str, done: int, total: int) -> None:
         report(f"读取图层：{label}（{done + 1}/{total}）", 0.7 * done / max(total, 1))
 
-    bundle = loaders.load_folder(folder, progress=on_layer)
+    try:
+        bundle = loaders.load_folder(folder, progress=on_layer)
+    except OSError as exc:  # a file without read permission, a link loop: a message, not a traceback on every page
+        name = Path(exc.filename).name if exc.filename else folder.name
+        msg = f"无法读取「{name}」：{_reason(exc)}"
+        raise loaders.DataFolderError(msg) from None
     engine = Engine(bundle)
     for i, (label, step) in enumerate(WARM_UP):
         report(f"计算：{label}", 0.7 + 0.3 * i / len(WARM_UP))
@@ -217,10 +427,14 @@ def current_data(folder: Path | None = None) -> LoadedData:
     Raises
     ------
     loaders.IpgridError
-        See :func:`load`; not cached, so fixing the files fixes the app.
+        See :func:`load`, and :class:`~loaders.errors.FolderScanError` for a
+        folder :func:`scan_folder` cannot list; not cached, so fixing the files fixes the app.
     """
     folder = active_folder() if folder is None else folder
-    signature = folder_signature(folder)
+    scan = scan_folder(folder)
+    if scan.problem is not None:
+        raise FolderScanError(scan.problem)
+    signature = scan.signature
     store = data_store()
     item: LoadedData | None = store.peek(folder_key(folder, signature))
     if item is not None:

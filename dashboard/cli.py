@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 import unicodedata
@@ -40,20 +39,18 @@ from dashboard.engine.catalog import (
     text_of,
     value_text,
 )
-from dashboard.engine.grids import SHAPES, GridShape, RegularGrid
+from dashboard.engine.grids import SHAPES, cell_count_text
 from dashboard.engine.targets import TargetStatus, status_text
 from dashboard.theme import SEQUENTIAL
 from loaders import DataBundle, IpgridError, ProblemLog, load_folder
-from loaders.errors import GridSizeError
+from loaders.config import DEFAULT_MAX_GENERATED_CELLS
+from loaders.errors import GeneratedGridTooLargeError, GridSizeError
 from loaders.problems import PROBLEM_LABELS, SEVERITY_LABELS
 from loaders.schema import LAYERS
+from loaders.spreadsheet import write_csv, write_xlsx
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_CANNOT_RUN = 0, 1, 2
 MAX_PRINTED_PROBLEMS = 50
-
-MAX_GENERATED_CELLS = 200_000
-"""Most grid cells ``ipgrid stats`` lets the engine generate (a folder without a grid layer); a
-finer ``--cell-m`` is refused with the smallest size that fits, before any memory is taken."""
 
 MAX_SUGGESTED_SITES = 1000
 """Largest ``coverage --suggest K``."""
@@ -132,10 +129,10 @@ def write_problems(problems: ProblemLog, path: Path) -> None:
     frame["severity"] = frame["severity"].map(SEVERITY_LABELS)
     frame["layer"] = frame["layer"].map(lambda n: LAYERS[n].label)
     frame = frame.rename(columns=PROBLEM_LABELS)
-    if path.suffix.lower() == ".xlsx":
-        frame.to_excel(path, index=False, sheet_name="问题清单", engine="openpyxl")
+    if path.suffix.lower() == ".xlsx":  # text as text: a formula in a data file is shown, never run
+        write_xlsx(frame, path, sheet="问题清单")
     else:
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(frame, path, encoding="utf-8-sig")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -174,61 +171,31 @@ def print_area_table(table: pd.DataFrame, title: str) -> None:
     print(format_table(header, rows))
 
 
-def _cover(engine: Engine) -> str:
-    """The layer the engine generates grid cells over: parks when asked and present, else towns."""
-    return "parks" if engine.parks is not None and engine.grid_over == "parks" else "towns"
+def check_generated_grid(engine: Engine) -> None:
+    """Generate the engine's grid cells now, refusing too many in the words of the command line.
 
-
-def _cover_extents(engine: Engine) -> list[tuple[float, float, float, float]]:
-    """Metric bounds of each area the engine would generate grid cells over (none with an official grid)."""
-    if engine.has_layer("grids"):
-        return []
-    cover = engine.parks if _cover(engine) == "parks" else engine.towns
-    if cover is None or len(cover) == 0 or cover.crs is None:
-        return []  # nothing to generate over, or the engine reports the missing CRS
-    geoms = cover.to_crs(engine.metric_crs).geometry.values
-    return [g.bounds for g in geoms if g is not None and not g.is_empty]
-
-
-def generated_cell_count(extents: Sequence[tuple[float, float, float, float]], cell_m: float,
-                         shape: GridShape) -> int:
-    """Cells laid out to generate a grid over ``extents``: the window of the regular grid over each.
-
-    That is what :func:`dashboard.engine.grids.generate_grid` allocates before
-    clipping, so it bounds the memory the grid takes.
-
-    Examples
-    --------
-    >>> generated_cell_count([(0, 0, 2500, 1000), (0, 0, 999, 999)], 1000, "square")
-    7
-    """
-    return sum(RegularGrid.covering(b, cell_m, shape).size for b in extents)
-
-
-def check_generated_grid(engine: Engine, limit: int = MAX_GENERATED_CELLS) -> None:
-    """Refuse a generated grid of more than ``limit`` cells, naming the smallest cell size that fits.
+    The cap and the smallest cell size that fits are the engine's
+    (:func:`dashboard.engine.grids.check_generated_cells`, ``[settings]
+    max_generated_cells``); only the wording names ``--cell-m``.
 
     Raises
     ------
     loaders.errors.GridSizeError
         The cell size is too small for the area.
     """
-    extents, shape, asked = _cover_extents(engine), engine.grid_shape, engine.grid_cell_m
-    count = generated_cell_count(extents, asked, shape)
-    if count <= limit:
-        return
-    fit = float(math.ceil(asked * math.sqrt(count / limit)))
-    while generated_cell_count(extents, fit, shape) > limit:
-        fit = float(math.ceil(fit * 1.1))
-    msg = (f"按 --cell-m {asked:g} 米在{GRID_OVER[_cover(engine)]}上生成网格需要 {count:,} 个网格，"
-           f"超过上限 {limit:,} 个；请把 --cell-m 设为 {fit:g} 米或更大，或在数据文件夹中提供网格图层")
-    raise GridSizeError(msg)
+    try:
+        _ = engine.cells
+    except GeneratedGridTooLargeError as exc:
+        msg = (f"按 --cell-m {exc.cell_m:g} 米在{exc.areas}上生成网格需要{cell_count_text(exc.cells)}网格，"
+               f"超过上限 {exc.limit:,} 个；请把 --cell-m 设为 {exc.fit_m:g} 米或更大，或在数据文件夹中提供网格图层"
+               "（上限可在 ipgrid.toml 的 [settings] max_generated_cells 中修改）")
+        raise GridSizeError(msg) from None
 
 
 def _grid_engine(args: argparse.Namespace) -> Engine:
     """The engine of ``stats``: generated-grid options applied, checked, or noted as unused."""
     chosen = {"--cell-m": args.cell_m, "--shape": args.shape, "--over": args.over}
-    engine = Engine(load_folder(Path(args.path)), year=args.year,
+    engine = Engine(load_folder(Path(args.path), analysis=True), year=args.year,
                     grid_cell_m=DEFAULT_GRID_CELL_M if args.cell_m is None else args.cell_m,
                     grid_shape=args.shape or "square", grid_over=args.over or "parks")
     if engine.has_layer("grids"):
@@ -248,7 +215,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         json.dump(records_for_json(table), sys.stdout, ensure_ascii=False, indent=1)
         print()
     elif args.csv:
-        table.to_csv(sys.stdout, index=False)
+        write_csv(table, sys.stdout)  # names starting with = + - @ are quoted, not run by Excel
     else:
         year = f"{args.year} 年末" if args.year else "数据截至日"
         print_area_table(table, f"{engine.district_name} · {LEVEL_LABELS[args.level]}统计（{year}）")
@@ -256,7 +223,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
-    engine = Engine(load_folder(Path(args.path)))
+    engine = Engine(load_folder(Path(args.path), analysis=True))
     town = engine.stats("town")
     uncovered = engine.uncovered_firms()
     suggestions = engine.suggest_sites(args.suggest) if args.suggest else pd.DataFrame()
@@ -349,7 +316,7 @@ def print_targets(targets: pd.DataFrame, title: str) -> None:
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
-    engine = Engine(load_folder(Path(args.path)))
+    engine = Engine(load_folder(Path(args.path), analysis=True))
     targets = engine.targets()
     if args.json:
         if not len(targets):
@@ -395,7 +362,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         msg = f"输出文件「{out.name}」的扩展名与格式 {fmt} 不符：请用 {FORMATS[fmt].suffix} 结尾"
         raise ExportError(msg)
     _check_output(out)
-    engine = Engine(load_folder(Path(args.path)), year=args.year)
+    engine = Engine(load_folder(Path(args.path), analysis=True), year=args.year)
     data = export_map(engine, args.level, args.area, args.metric, fmt, args.size, args.scheme, args.k)
     _write_output(out, data)
     size = "" if fmt == "html" else f"，{PAGE_SIZES[args.size].label}"
@@ -415,7 +382,7 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
         msg = f"图集是 PDF 文件：输出文件「{out.name}」请用 .pdf 结尾"
         raise ExportError(msg)
     _check_output(out)
-    engine = Engine(load_folder(Path(args.path)), year=args.year)
+    engine = Engine(load_folder(Path(args.path), analysis=True), year=args.year)
     buffer = io.BytesIO()
     info = write_atlas(engine, args.level, buffer, args.metric, args.scheme, args.k)
     _write_output(out, buffer.getvalue())
@@ -472,7 +439,7 @@ class ChineseArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_CANNOT_RUN, f"{self.prog}：错误：{chinese_usage_error(message)}\n")
 
 
-YEAR_HELP = "按该年末有效的权利统计（需要知识产权明细及日期）"
+YEAR_HELP = "按该年末有效的权利统计（需要带申请日/授权公告日的知识产权明细，年份在数据范围内）"
 
 
 def _year_option(p: argparse.ArgumentParser) -> None:
@@ -503,8 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=list(LEVEL_LABELS), default="town", help="统计层级（默认 town）")
     _year_option(p)
     p.add_argument("--cell-m", type=positive_number("米"),
-                   help=f"没有正式网格时生成网格的边长（米，默认 {DEFAULT_GRID_CELL_M:g}；"
-                        f"最多生成 {MAX_GENERATED_CELLS:,} 个网格）")
+                   help=f"没有正式网格时生成网格的边长（米，默认 {DEFAULT_GRID_CELL_M:g}；默认最多生成 "
+                        f"{DEFAULT_MAX_GENERATED_CELLS:,} 个网格，见 ipgrid.toml 的 [settings] max_generated_cells）")
     p.add_argument("--shape", choices=list(SHAPES), help="生成网格的形状（默认 square）")
     p.add_argument("--over", choices=list(GRID_OVER), help="在园区还是镇街上生成网格（默认 parks）")
     fmt = p.add_mutually_exclusive_group()

@@ -1,7 +1,10 @@
 """Type raw cells into canonical columns, reporting every value that had to be set aside.
 
 Vectorized with pandas so a 100,000-row sheet types in well under a second;
-only the (few) bad values are visited one by one, to report them.
+only the (few) bad values are visited one by one, to report them.  A formula
+cell without a usable value (:class:`~loaders.xlsx_formulas.FormulaNoValue`: saved
+without its result, or computed to an error) is a missing value, reported as
+``formula_no_value`` / ``formula_error`` with its row and field.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import pandas as pd
 
 from loaders.problems import ProblemLog
 from loaders.schema import FieldSpec
+from loaders.xlsx_formulas import FormulaNoValue
 
 BLANKS = frozenset({"", "-", "--", "—", "——", "/", "／", "无", "暂无", "n/a", "na", "null", "none"})
 """Cell texts that mean 'no value' rather than a wrong value."""
@@ -22,17 +26,39 @@ _TRUE = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "有"})
 _FALSE = frozenset({"否", "n", "no", "false", "0", "×", "无"})
 _NUMBER_SUFFIXES = ("件", "个", "项", "万元", "亿元", "元", "人", "米", "%")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_FORMULA_SHOWN = 60
+"""Longest formula text quoted in a message (longer ones end in …)."""
 
 
-def clean_text(values: pd.Series) -> pd.Series:
+def report_formula(
+    cell: FormulaNoValue, spec: FieldSpec, *, row: int, log: ProblemLog, layer: str, file: str
+) -> None:
+    """Report a formula cell without a usable value (``formula_no_value``, ``formula_error``): it counts as empty."""
+    text = cell.formula if len(cell.formula) <= _FORMULA_SHOWN else cell.formula[:_FORMULA_SHOWN] + "…"
+    code = "formula_no_value" if cell.error is None else "formula_error"
+    log.add(code, layer=layer, file=file, row=row, field=spec.name, label=spec.label,
+            formula=f"「={text}」" if text else "", value=cell.error)
+
+
+def clean_text(
+    values: pd.Series,
+    spec: FieldSpec | None = None,
+    *,
+    rows: np.ndarray | None = None,
+    log: ProblemLog | None = None,
+    layer: str = "",
+    file: str = "",
+) -> pd.Series:
     """Strip text; numbers that are whole become ``"123"`` (codes read as floats); blanks → missing.
 
     Text cells, the bulk of any sheet, go through pandas' vectorized string
-    methods; only the other cells (numbers, dates) are visited one by one.
+    methods; only the other cells (numbers, dates, formulas without a result)
+    are visited one by one.  Given ``spec``, ``rows`` and ``log``, a formula
+    without a result is reported; it is missing either way.
     """
 
     def one(v: object) -> object:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or isinstance(v, FormulaNoValue):
             return None
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
@@ -48,14 +74,19 @@ def clean_text(values: pd.Series) -> pd.Series:
         out[is_text] = stripped.where(stripped != "", None)
     others = ~is_text & values.notna().to_numpy()
     if others.any():
-        out[others] = values[others].map(one)
+        rest = values[others]
+        out[others] = rest.map(one)
+        if spec is not None and rows is not None and log is not None:
+            for v, row in zip(rest, np.asarray(rows)[others], strict=True):
+                if isinstance(v, FormulaNoValue):
+                    report_formula(v, spec, row=row, log=log, layer=layer, file=file)
     # Arrow-backed strings: hashing and matching 1M names is about 2.5x faster than on objects.
     return out.astype("str")
 
 
 def is_blank(v: object) -> bool:
-    """Whether a cell means 'no value' (empty, or a text in :data:`BLANKS`)."""
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    """Whether a cell means 'no value' (empty, a text in :data:`BLANKS`, a formula without a result)."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or isinstance(v, FormulaNoValue):
         return True
     return isinstance(v, str) and v.strip().lower() in BLANKS
 
@@ -81,6 +112,9 @@ def to_number(
     if failed.any():
         for i in np.flatnonzero(failed.to_numpy()).tolist():
             raw = values.iat[i]
+            if isinstance(raw, FormulaNoValue):
+                report_formula(raw, spec, row=rows[i], log=log, layer=layer, file=file)
+                continue
             if is_blank(raw):
                 continue
             parsed = _parse_number_text(str(raw))
@@ -144,6 +178,10 @@ def to_date(
         return None if pd.isna(ts) else ts
 
     parsed = values.map(one)
+    for i in np.flatnonzero((parsed.isna() & values.notna()).to_numpy()).tolist():
+        cell = values.iat[i]
+        if isinstance(cell, FormulaNoValue):
+            report_formula(cell, spec, row=rows[i], log=log, layer=layer, file=file)
     bad = parsed.isna() & ~values.map(is_blank)
     # NaT from a blank is fine; None marks unparseable text.
     for i in np.flatnonzero((parsed.map(lambda x: x is None) & bad).to_numpy()).tolist():
@@ -159,6 +197,9 @@ def to_bool(
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
     for i, v in enumerate(values):
         if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        if isinstance(v, FormulaNoValue):
+            report_formula(v, spec, row=rows[i], log=log, layer=layer, file=file)
             continue
         s = str(int(v) if isinstance(v, float) and v.is_integer() else v).strip().lower()
         if s in _TRUE:

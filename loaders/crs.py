@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -32,6 +33,7 @@ from pyproj.exceptions import CRSError
 from loaders.errors import ConfigError
 
 __all__ = [
+    "CrsGuess",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "describe_crs",
@@ -39,6 +41,9 @@ __all__ = [
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "guess_crs",
+    "gk3_without_prefix_at",
+    "guess_crs_candidates",
+    "is_gk_without_prefix",
     "parse_crs",
     "to_wgs84",
     "wgs84_to_bd09",
@@ -381,10 +386,27 @@ _GK3_ZONES = range(25, 46)
 _GK6_ZONES = range(13, 24)
 _GK3_NO_PREFIX = range(4534, 4555)
 
+WEB_MERCATOR = "EPSG:3857"
+# China (73.5-135.1E, 18-53.6N) in Web Mercator metres: x = R * lon, y = R * ln tan(45 + lat/2)
+# with R = 6378137 (checked against pyproj): 73.5E -> 8.18e6, 135.1E -> 1.504e7; 18N -> 2.04e6,
+# 53.6N -> 7.09e6.  The box below has a small margin.
+_MERCATOR_X = (8_100_000.0, 15_100_000.0)
+_MERCATOR_Y = (2_000_000.0, 7_100_000.0)
+# Gauss-Kruger northings in China stop at 53.6N: 5.94e6 m of meridian arc (pyproj: EPSG:4491).
+_GK_MAX_NORTHING = 5_950_000.0
+# A Gauss-Kruger easting lies within 3 degrees of longitude of its zone's central meridian:
+# at most 334 km from the false easting of 500 km, at the equator.
+_GK6_EASTING = (166_000.0, 834_000.0)
+
+Guess = tuple[str, str]
+"""A CRS token and the Chinese sentence saying why it was guessed."""
+
 
 def guess_crs(x: ArrayLike, y: ArrayLike,
               metric_crs: str = "EPSG:4549") -> tuple[str, str]:
     """Guess the CRS of coordinates from a file that declares none.
+
+    The most likely reading of :func:`guess_crs_candidates`.
 
     Parameters
     ----------
@@ -398,8 +420,8 @@ def guess_crs(x: ArrayLike, y: ArrayLike,
     Returns
     -------
     token : str
-        ``"EPSG:4326"`` for longitude/latitude; a CGCS2000 Gauss-Kruger code
-        for projected values.
+        ``"EPSG:4326"`` for longitude/latitude, ``"EPSG:3857"`` for Web
+        Mercator metres, a CGCS2000 Gauss-Kruger code for other projected values.
     reason : str
         Chinese sentence saying why, for the problems report.
 
@@ -413,6 +435,63 @@ def guess_crs(x: ArrayLike, y: ArrayLike,
     -----
     GCJ-02 and BD-09 look like WGS-84 and are never guessed: they must be
     declared.
+
+    Examples
+    --------
+    >>> guess_crs([13_430_000.0, 13_480_000.0], [3_740_000.0, 3_800_000.0])[0]  # Nantong, Web Mercator
+    'EPSG:3857'
+    >>> guess_crs([40_480_000.0, 40_520_000.0], [3_540_000.0, 3_560_000.0])[0]  # 3-degree zone 40
+    'EPSG:4528'
+    """
+    return guess_crs_candidates(x, y, metric_crs)[0]
+
+
+def guess_crs_candidates(x: ArrayLike, y: ArrayLike,
+                         metric_crs: str = "EPSG:4549") -> list[Guess]:
+    """Every CRS that coordinates from a file without one can be in, most likely first.
+
+    Parameters
+    ----------
+    x, y : array_like
+        First and second coordinate of each point; non-finite values are ignored.
+    metric_crs : str, default "EPSG:4549"
+        See :func:`guess_crs`.
+
+    Returns
+    -------
+    list of (token, reason)
+        One reading, or two when the numbers fit both Web Mercator and a
+        6-degree Gauss-Kruger zone (see Notes); a caller that has other
+        data (enterprises inside the towns) picks between them.
+
+    Raises
+    ------
+    ConfigError
+        When the values fit no rule; see :func:`guess_crs`.  X that looks like
+        a northing and Y like an easting (the survey convention, X north) is
+        named as swapped axes.
+
+    Notes
+    -----
+    The ranges, for China (73.5–135.1°E, 18–53.6°N), in metres (checked with pyproj):
+
+    - longitude/latitude: X −180…180, Y −90…90;
+    - Gauss-Kruger without zone prefix: X 0…1,000,000 (500 km false easting ± 334 km),
+      Y up to 5,950,000 (53.6°N); the code accepts Y 0…10,000,000;
+    - Web Mercator (EPSG:3857): X 8,100,000…15,100,000 (73.5°E → 8.18e6, 135.1°E → 1.504e7),
+      Y 2,000,000…7,100,000 (18°N → 2.04e6, 53.6°N → 7.09e6);
+    - Gauss-Kruger 6-degree with zone prefix 13–23: X 13,000,000…23,999,999;
+    - Gauss-Kruger 3-degree with zone prefix 25–45: X 25,000,000…45,999,999.
+
+    Web Mercator cannot be taken for Gauss-Kruger without a prefix (X below
+    1e6) or a 3-degree prefix (X from 2.5e7): those ranges are disjoint.  It
+    overlaps 6-degree zones 13–15 for X 13,000,000–15,100,000 (longitudes
+    116.8–135.1°E in Web Mercator).  There the values are Gauss-Kruger only
+    if they could be: one zone, eastings within 334 km (3° at the equator)
+    of the zone's 500 km false easting, and Y at most 5,950,000 (53.6°N).
+    When they could be both, Web Mercator comes first (web-map exports are
+    far more common than 6-degree zone data at district scale) and the
+    zone second.
     """
     xs = np.asarray(x, dtype=np.float64).ravel()
     ys = np.asarray(y, dtype=np.float64).ravel()
@@ -424,30 +503,134 @@ def guess_crs(x: ArrayLike, y: ArrayLike,
     x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
     seen = f"X {x0:.6g}–{x1:.6g}，Y {y0:.6g}–{y1:.6g}"
     if x0 >= -180 and x1 <= 180 and y0 >= -90 and y1 <= 90:
-        return WGS84, (f"坐标值（{seen}）在经纬度范围内，按 WGS-84 经纬度处理；"
-                       "高德/腾讯/百度坐标须另行声明")
+        return [(WGS84, f"坐标值（{seen}）在经纬度范围内，按 WGS-84 经纬度处理；"
+                        "高德/腾讯/百度坐标须另行声明")]
+    found: list[Guess] = []
+    mercator = (_MERCATOR_X[0] <= x0 and x1 <= _MERCATOR_X[1]
+                and _MERCATOR_Y[0] <= y0 and y1 <= _MERCATOR_Y[1])
+    if mercator:
+        found.append((WEB_MERCATOR, f"坐标值（{seen}）在 Web 墨卡托（EPSG:3857）的中国范围内"
+                                    "（X 8.1e6–1.51e7，Y 2.0e6–7.1e6 米），按 EPSG:3857 处理"))
     northing_ok = y0 >= 0 and y1 <= 10_000_000
     if northing_ok and x0 >= 13_000_000 and x1 < 46_000_000:
-        zones = np.unique(np.floor(xs / 1_000_000).astype(int))
-        zone = int(zones[0])
-        if zones.size == 1 and (zone in _GK3_ZONES or zone in _GK6_ZONES):
-            code = 4513 + zone - 25 if zone in _GK3_ZONES else 4491 + zone - 13
-            token = f"EPSG:{code}"
-            return token, f"东坐标带号 {zone}（{seen}），按 {describe_crs(token)} 处理"
-        msg = (f"无法推断坐标系：东坐标带号 {', '.join(map(str, zones))} 不是单一的 CGCS2000 "
-               f"高斯-克吕格投影带（{seen}）；请在 ipgrid.toml 中为该图层设置 crs")
-        raise ConfigError(msg)
-    if northing_ok and x0 >= 0 and x1 <= 1_000_000:
-        metric = parse_crs(metric_crs)
-        code = int(metric.removeprefix("EPSG:")) if re.fullmatch(r"EPSG:\d+", metric) else 0
-        if code in _GK3_NO_PREFIX:
-            return metric, (f"东坐标无带号（{seen}），中央经线无法从数值判断，"
-                            f"按 metric_crs 设置 {describe_crs(metric)} 处理")
-        msg = (f"无法推断坐标系：东坐标无带号（{seen}），中央经线无法从数值判断，"
-               f"metric_crs「{metric_crs}」也不是 CGCS2000 3 度带（EPSG:4534–4554）；"
-               "请在 ipgrid.toml 中为该图层设置 crs，例如 crs = \"EPSG:4549\"")
+        try:
+            zone = _zone_prefixed(xs, seen)
+        except ConfigError:
+            if not found:
+                raise
+        else:
+            if not mercator or _could_be_gk6(xs, y1):
+                found.append(zone)
+    elif northing_ok and x0 >= 0 and x1 <= 1_000_000:
+        found.append(_no_prefix(metric_crs, seen))
+    if found:
+        return found
+    if _looks_swapped(x0, x1, y0, y1):
+        msg = (f"无法从坐标范围推断坐标系（{seen}）：X 与 Y 似乎互换了——测量坐标习惯 X 为北坐标、"
+               "Y 为东坐标，而 GIS 文件的 X 须为东坐标；请在 GIS 软件中交换坐标轴后重新导出")
         raise ConfigError(msg)
     msg = (f"无法从坐标范围推断坐标系（{seen}）；"
+           "请在 ipgrid.toml 中为该图层设置 crs，例如 crs = \"EPSG:4549\"")
+    raise ConfigError(msg)
+
+
+def _looks_swapped(x0: float, x1: float, y0: float, y1: float) -> bool:
+    """Whether X looks like a Gauss-Kruger northing in China and Y like an easting (with or without zone).
+
+    Examples
+    --------
+    >>> _looks_swapped(3_540_000.0, 3_560_000.0, 40_480_000.0, 40_520_000.0)
+    True
+    """
+    northing = x0 >= 1_900_000 and x1 <= _GK_MAX_NORTHING
+    easting = (y0 >= 0 and y1 <= 1_000_000) or (
+        y0 >= 13_000_000 and y1 < 46_000_000 and int(y0 // 1_000_000) == int(y1 // 1_000_000))
+    return bool(northing and easting)
+
+
+@dataclass(frozen=True)
+class CrsGuess:
+    """The CRS a layer was read in when its file declares none: guessed from the coordinates.
+
+    Attributes
+    ----------
+    token
+        The reading used (first of :func:`guess_crs_candidates`).
+    alternatives
+        Other readings the numbers fit (Web Mercator vs a 6-degree zone), for
+        the loader to try against the other layers.
+    """
+
+    token: str
+    alternatives: tuple[str, ...] = ()
+
+    @classmethod
+    def from_candidates(cls, candidates: list[Guess]) -> CrsGuess:
+        """The guess of :func:`guess_crs_candidates`' readings: the first, the others as alternatives."""
+        return cls(candidates[0][0], tuple(t for t, _ in candidates[1:]))
+
+    def describe(self) -> str:
+        """``EPSG:3857 (WGS 84 / Pseudo-Mercator)``, with the alternatives when there are any."""
+        text = describe_crs(self.token)
+        if self.alternatives:
+            text += f"（按数值也可能是 {'、'.join(describe_crs(t) for t in self.alternatives)}）"
+        return text
+
+
+def is_gk_without_prefix(token: str) -> bool:
+    """Whether ``token`` is a CGCS2000 3-degree Gauss-Kruger CM without zone prefix (EPSG:4534–4554).
+
+    Examples
+    --------
+    >>> is_gk_without_prefix("EPSG:4549"), is_gk_without_prefix("EPSG:4528")
+    (True, False)
+    """
+    found = re.fullmatch(r"EPSG:(\d+)", token)
+    return found is not None and int(found[1]) in _GK3_NO_PREFIX
+
+
+def gk3_without_prefix_at(lon: float) -> str | None:
+    """The CGCS2000 3-degree Gauss-Kruger CRS without prefix whose central meridian is nearest ``lon``.
+
+    Examples
+    --------
+    >>> gk3_without_prefix_at(120.9), gk3_without_prefix_at(122.6), gk3_without_prefix_at(10.0)
+    ('EPSG:4549', 'EPSG:4550', None)
+    """
+    cm = 3 * round(lon / 3)
+    code = 4534 + (cm - 75) // 3
+    return f"EPSG:{code}" if code in _GK3_NO_PREFIX else None
+
+
+def _could_be_gk6(xs: FloatArray, y_max: float) -> bool:
+    """Whether Web Mercator-like values could also be one 6-degree Gauss-Kruger zone in China."""
+    within = np.mod(xs, 1_000_000)
+    return bool(y_max <= _GK_MAX_NORTHING and within.min() >= _GK6_EASTING[0]
+                and within.max() <= _GK6_EASTING[1])
+
+
+def _zone_prefixed(xs: FloatArray, seen: str) -> Guess:
+    """A Gauss-Kruger zone from the eastings' prefix (one 3- or 6-degree zone)."""
+    zones = np.unique(np.floor(xs / 1_000_000).astype(int))
+    zone = int(zones[0])
+    if zones.size == 1 and (zone in _GK3_ZONES or zone in _GK6_ZONES):
+        code = 4513 + zone - 25 if zone in _GK3_ZONES else 4491 + zone - 13
+        token = f"EPSG:{code}"
+        return token, f"东坐标带号 {zone}（{seen}），按 {describe_crs(token)} 处理"
+    msg = (f"无法推断坐标系：东坐标带号 {', '.join(map(str, zones))} 不是单一的 CGCS2000 "
+           f"高斯-克吕格投影带（{seen}）；请在 ipgrid.toml 中为该图层设置 crs")
+    raise ConfigError(msg)
+
+
+def _no_prefix(metric_crs: str, seen: str) -> Guess:
+    """Eastings without a zone prefix: the folder's metric CRS when it is a 3-degree CM."""
+    metric = parse_crs(metric_crs)
+    code = int(metric.removeprefix("EPSG:")) if re.fullmatch(r"EPSG:\d+", metric) else 0
+    if code in _GK3_NO_PREFIX:
+        return metric, (f"东坐标无带号（{seen}），中央经线无法从数值判断，"
+                        f"按 metric_crs 设置 {describe_crs(metric)} 处理")
+    msg = (f"无法推断坐标系：东坐标无带号（{seen}），中央经线无法从数值判断，"
+           f"metric_crs「{metric_crs}」也不是 CGCS2000 3 度带（EPSG:4534–4554）；"
            "请在 ipgrid.toml 中为该图层设置 crs，例如 crs = \"EPSG:4549\"")
     raise ConfigError(msg)
 

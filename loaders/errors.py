@@ -29,6 +29,22 @@ class EmptyFileError(DataFolderError):
     """A layer file exists but holds no data rows or features."""
 
 
+class CorruptFileError(UnsupportedFileError):
+    """A layer file is damaged, truncated, or not the format its extension says (an HTML page named .xls)."""
+
+
+class HeaderNotFoundError(DataFolderError):
+    """No header of the layer is in the rows searched; ``header_row`` in ``ipgrid.toml`` points to it."""
+
+
+class DuplicateHeaderError(DataFolderError):
+    """Two columns of a table carry the same header of a field, so which one holds the data is unknown."""
+
+
+class UnusableLayerError(DataFolderError):
+    """A required layer was read but has nothing an analysis can use (its problems say why)."""
+
+
 class ConfigError(DataFolderError):
     """``ipgrid.toml`` cannot be parsed or names an unknown layer, field or value."""
 
@@ -47,3 +63,28 @@ class GridSizeError(EngineInputError):
 
 class ChoiceError(IpgridError, ValueError):
     """A choice the user made (classification, page size, a big-screen setting) is not one the product offers."""
+
+
+class GeneratedGridTooLargeError(GridSizeError):
+    """Generated cells would exceed the folder's maximum; the figures are kept so each interface words the fix."""
+
+    def __init__(self, message: str, *, cell_m: float, cells: int, limit: int, fit_m: float, areas: str) -> None:
+        super().__init__(message)
+        self.cell_m = cell_m
+        """The cell size asked for (metres)."""
+        self.cells = cells
+        """Cells that size would lay out before clipping."""
+        self.limit = limit
+        """The most cells allowed (``[settings] max_generated_cells``)."""
+        self.fit_m = fit_m
+        """The smallest whole-metre cell size that stays within ``limit``."""
+        self.areas = areas
+        """What the cells would cover, in Chinese (镇街, 园区)."""
+
+
+class FolderChoiceError(DataFolderError):
+    """A folder typed in the app is outside the allowed roots, missing, or not a folder."""
+
+
+class FolderScanError(DataFolderError):
+    """The data folder cannot be listed cheaply: it holds too many files, or it cannot be read."""

@@ -31,7 +31,7 @@ def points_from_columns(
     log: ProblemLog,
     layer: str,
     file: str,
-) -> tuple[gpd.GeoSeries, str]:
+) -> tuple[gpd.GeoSeries, str, crs_mod.CrsGuess | None]:
     """Build EPSG:4326 points from ``lon``/``lat`` (and ``coord_system``) columns.
 
     Parameters
@@ -49,6 +49,8 @@ def points_from_columns(
         One point per row, ``None`` where the row is unmapped.
     crs_label
         The source CRS(s) for the summary, e.g. ``"GCJ-02"``.
+    guess
+        How the CRS was guessed, when neither ``declared`` nor a 坐标系 column gave it.
     """
     rows = frame["source_row"].to_numpy()
     x = frame["lon"].to_numpy(dtype="float64", na_value=np.nan).copy()
@@ -64,16 +66,19 @@ def points_from_columns(
 
     geographic = _looks_geographic(x[valid], y[valid])
     default = declared
+    guess = None
     if default is None and valid.any():
         if geographic:
             default = "EPSG:4326"
             if frame["coord_system"].isna().all():
+                guess = crs_mod.CrsGuess(default)
                 log.add("crs_guessed", layer=layer, file=file, field="lon",
                         crs="WGS-84 经纬度（EPSG:4326）")
         else:
-            default, _reason = crs_mod.guess_crs(x[valid], y[valid], metric_crs)
-            log.add("crs_guessed", layer=layer, file=file, field="lon",
-                    crs=crs_mod.describe_crs(default))
+            guess = crs_mod.CrsGuess.from_candidates(
+                crs_mod.guess_crs_candidates(x[valid], y[valid], metric_crs))
+            default = guess.token
+            log.add("crs_guessed", layer=layer, file=file, field="lon", crs=guess.describe())
     default = default or "EPSG:4326"
 
     tokens = _row_tokens(frame, default, log, layer, file)
@@ -99,7 +104,7 @@ def points_from_columns(
     ok = valid & np.isfinite(lon) & np.isfinite(lat)
     geoms[ok] = shapely.points(lon[ok], lat[ok])
     label = " + ".join(_label(t) for t in used) if used else _label(default)
-    return gpd.GeoSeries(geoms, crs=STORAGE_CRS), label
+    return gpd.GeoSeries(geoms, crs=STORAGE_CRS), label, guess
 
 
 def _label(token: str) -> str:

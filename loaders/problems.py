@@ -24,6 +24,17 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "crs_unknown": ("error", "无法确定坐标系：{detail}；请在 ipgrid.toml 中设置 crs"),
     "encoding_guessed": ("warning", "{detail}"),
     "swapped_columns": ("warning", "经度与纬度两列整列互换（{count} 行），已按正确顺序读取"),
+    # vector files (loaders/vectors.py, loaders/read.py, loaders/folder.py)
+    "shapefile_no_dbf": ("error", "Shapefile 缺少属性表文件（.dbf），读不到任何字段，{label}图层未导入；"
+                                  "请把与 .shp 同名的 .dbf 文件一起放进数据文件夹"),
+    "vector_layer_chosen": ("warning", "文件中有 {count} 个图层：{layers}；{reason}，读取了图层「{chosen}」。"
+                                       "如需读取其他图层，请在 ipgrid.toml 的 [{section}] 中设置 layer = \"图层名\""),
+    "no_geometry_of_kind": ("error", "文件中没有{kind}要素（{summary}），{label}图层需要 {expected}，未导入"),
+    "crs_guessed_fit": ("warning", "文件未声明坐标系，按坐标范围可能是 {options}；按 {crs} 时有 {inside} 个{what}"
+                                   "落在镇街范围内（其他读法 {others} 个），已按 {crs} 处理；请核对，"
+                                   "并在 ipgrid.toml 的 [{section}] 中设置 crs = \"{token}\""),
+    "crs_mismatch": ("error", "坐标系很可能不对：{checked}图层 {located} 个已定位的{what}中有 {far} 个距镇街范围"
+                              "超过 {km:.0f} 千米，{detail}。请核对后在 ipgrid.toml 中设置：{fix}{note}"),
     # row level
     "missing_value": ("error", "「{label}」为空，该行未导入"),
     "bad_required_number": ("error", "「{label}」的值「{value}」不是数字，该行未导入"),
@@ -31,6 +42,12 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "negative_number": ("warning", "「{label}」为负数（{value}），按空值处理"),
     "bad_date": ("warning", "「{label}」的值「{value}」不是可识别的日期，按空值处理"),
     "bad_bool": ("warning", "「{label}」的值「{value}」无法识别为是/否，按空值处理"),
+    "header_not_found": ("error", "{detail}"),
+    "duplicate_header": ("error", "{detail}"),
+    "formula_no_value": ("warning", "「{label}」的公式{formula}没有计算结果（文件可能由程序生成），按空值处理；"
+                                    "请在 Excel 中打开并保存后再导入"),
+    "formula_error": ("warning", "「{label}」的公式{formula}结果为错误值「{value}」，按空值处理；"
+                                 "请在 Excel 中修正该公式"),
     "bad_year": ("error", "年份「{value}」无效，该行未导入"),
     "bad_uscc": ("warning", "统一社会信用代码「{value}」{detail}，该行仍导入"),
     "duplicate_uscc": ("warning", "统一社会信用代码「{value}」与第 {first_row} 行重复，地图上只保留第一条"),

@@ -61,7 +61,7 @@ def canonical_attributes(
         elif spec.dtype == "bool":
             out[spec.name] = coerce.to_bool(values, spec, **ctx)
         else:
-            out[spec.name] = coerce.clean_text(values)
+            out[spec.name] = coerce.clean_text(values, spec, **ctx)
     frame = pd.DataFrame(out, index=index)
     frame[SOURCE_ROW] = np.asarray(rows, dtype=np.int64)
 

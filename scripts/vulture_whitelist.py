@@ -25,5 +25,11 @@ freeze_panes  # openpyxl worksheet
 data_type  # openpyxl cell
 number_format  # openpyxl cell
 alignment  # openpyxl cell
+glyphOrder  # fontTools glyf table: the font subsets converted in dashboard/exports/fonts.py
+tableVersion  # fontTools maxp table, idem
+maxZones  # fontTools maxp table, idem
+formatType  # fontTools post table, idem
+glyphDataFormat  # fontTools head table, idem
+sfntVersion  # fontTools TTFont, idem
 compress_type  # zipfile.ZipInfo
 description  # LayerSchema/FieldSpec: what a layer or field is, documentation kept with the schema

@@ -177,6 +177,74 @@ def formula_in_name(folder: Path) -> None:
     wb.save(folder / "企业.xlsx")
 
 
+def corrupt_xlsx(folder: Path) -> None:
+    """A workbook whose sheet's deflate stream is damaged while the zip directory is intact."""
+    path = folder / "企业.xlsx"
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for i in range(start + 10, start + min(info.compress_size, 60)):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def duplicate_header(folder: Path) -> None:
+    """A second 经度 column (the first one empty)."""
+    rows = [[*r[:2], None, *r[3:], r[2]] for r in firm_rows()]
+    write_xlsx(folder / "企业.xlsx", [*FIRM_HEADER, "经度"], rows)
+
+
+def header_below_row_30(folder: Path) -> None:
+    """Forty lines of notes above the header."""
+    write_xlsx(folder / "企业.xlsx", FIRM_HEADER, firm_rows(), titles=tuple(f"说明第 {i} 行" for i in range(1, 40)))
+
+
+def formula_without_value(folder: Path) -> None:
+    """A holding written by a script as a formula with no computed value."""
+    rows = firm_rows()
+    rows[0][5] = "=1+1"
+    write_xlsx(folder / "企业.xlsx", FIRM_HEADER, rows)
+
+
+def missing_required_header(folder: Path) -> None:
+    """The enterprise table without its 企业名称 column."""
+    write_xlsx(folder / "企业.xlsx", FIRM_HEADER[1:], [r[1:] for r in firm_rows()])
+
+
+def shapefile_without_dbf(folder: Path) -> None:
+    """The towns as a shapefile whose .dbf was not copied."""
+    (folder / "镇街.gpkg").unlink()
+    shp = write_shapefile(three_towns(), folder / "镇街.shp")
+    shp.with_suffix(".dbf").unlink()
+
+
+def web_mercator_without_prj(folder: Path) -> None:
+    """The towns in Web Mercator (EPSG:3857) as a shapefile without .prj."""
+    (folder / "镇街.gpkg").unlink()
+    towns = three_towns().rename(columns={"名称": "name", "区划代码": "code", "常住人口": "pop"}).to_crs(3857)
+    write_shapefile(towns, folder / "镇街.shp", prj=False)  # ASCII field names: DBF keeps only 10 bytes
+
+
+def gpkg_first_layer_empty(folder: Path) -> None:
+    """A GeoPackage whose first layer is empty and whose second holds the towns."""
+    path = folder / "镇街.gpkg"
+    path.unlink()
+    three_towns().iloc[0:0].to_file(path, layer="草稿", engine="pyogrio")
+    three_towns().to_file(path, layer="边界", engine="pyogrio", append=False)
+
+
+def manifest_outside_folder(folder: Path) -> None:
+    """ipgrid.toml naming a file outside the folder."""
+    (folder / "ipgrid.toml").write_text('[enterprises]\nfile = "../../etc/passwd"\n', encoding="utf-8")
+
+
+def corrupt_kmz(folder: Path) -> None:
+    """The towns as a .kmz that is not a zip at all."""
+    (folder / "镇街.gpkg").unlink()
+    (folder / "镇街.kmz").write_bytes(b"PK\x03\x04 not really a kmz")
+
+
 # --------------------------------------------------------------------------- the corpus
 
 
@@ -191,18 +259,25 @@ class Case:
     message: str
     """A fragment of the Chinese text that explains it (in the problems, or the one error line)."""
     usable: bool = True
-    """Whether the engine can open the folder (``False``: it must refuse with one ``IpgridError``)."""
+    """Whether the analyses can run on it (``False``: ``stats`` & co. exit 2 with one Chinese line)."""
+    opens: bool | None = None
+    """Whether ``load_folder`` returns the folder, with its problems (default: when validate exits 0 or 1)."""
+
+    @property
+    def loads(self) -> bool:
+        """Whether ``load_folder`` returns a bundle (a failed layer comes back empty, with its problems)."""
+        return self.exit_code < 2 if self.opens is None else self.opens
 
 
 CASES: tuple[Case, ...] = (
     Case("truncated_xlsx", truncated_xlsx, 2, "企业.xlsx", usable=False),
     Case("xlsx_really_csv", xlsx_really_csv, 2, "企业.xlsx", usable=False),
-    Case("encrypted_zip", encrypted_zip, 2, "镇街", usable=False),
-    Case("missing_shx", missing_shx, 2, "镇街.shp", usable=False),
+    Case("encrypted_zip", encrypted_zip, 2, "压缩包设有密码", usable=False),
+    Case("missing_shx", missing_shx, 2, "Shapefile 缺少索引文件 镇街.shx", usable=False),
     Case("empty_gpkg", empty_gpkg, 2, "镇街", usable=False),
     Case("zero_rows", zero_rows, 2, "企业", usable=False),
     Case("two_candidates", two_candidates, 2, "有多个文件都可作为", usable=False),
-    Case("utf16_csv", utf16_csv, 2, "编码", usable=False),
+    Case("utf16_csv", utf16_csv, 0, ""),
     Case("z_coordinates", z_coordinates, 0, ""),
     Case("empty_geometries", empty_geometries, 1, "没有几何图形"),
     Case("multipolygon_towns", multipolygon_towns, 0, ""),
@@ -210,6 +285,16 @@ CASES: tuple[Case, ...] = (
     Case("names_with_spaces", names_with_spaces, 0, ""),
     Case("no_towns", no_towns, 2, "镇街", usable=False),
     Case("formula_in_name", formula_in_name, 0, ""),
+    Case("corrupt_xlsx", corrupt_xlsx, 2, "文件已损坏或不是有效的 Excel 文件", usable=False),
+    Case("duplicate_header", duplicate_header, 1, "都是「经度」", usable=False),
+    Case("header_below_row_30", header_below_row_30, 1, "header_row = 40", usable=False),
+    Case("formula_without_value", formula_without_value, 0, "没有计算结果"),
+    Case("missing_required_header", missing_required_header, 1, "缺少必填字段「企业名称」", usable=False),
+    Case("shapefile_without_dbf", shapefile_without_dbf, 1, "缺少属性表文件（.dbf）", usable=False),
+    Case("web_mercator_without_prj", web_mercator_without_prj, 0, "EPSG:3857"),
+    Case("gpkg_first_layer_empty", gpkg_first_layer_empty, 0, "读取了图层「边界」"),
+    Case("manifest_outside_folder", manifest_outside_folder, 2, "指向数据文件夹之外", usable=False),
+    Case("corrupt_kmz", corrupt_kmz, 2, "不是有效的 KMZ 文件", usable=False),
 )
 """Every case, in a stable order (test ids)."""
 

@@ -368,6 +368,7 @@ def test_data_page_problems_with_row_numbers(monkeypatch: pytest.MonkeyPatch, fa
 
 
 def test_data_page_switches_folder_and_back(monkeypatch: pytest.MonkeyPatch, faulty_app_folder: Path) -> None:
+    monkeypatch.setenv("IPGRID_ROOTS", str(faulty_app_folder.parent))  # the 数据 page opens folders inside the roots
     at = open_page(monkeypatch, None, "data")
     assert DEMO_BADGE in "\n".join(m.value for m in at.markdown)
     at.text_input(key="data.folder.path").input(str(faulty_app_folder))
@@ -501,7 +502,7 @@ def test_xlsx_keeps_text_as_text_and_shares_as_percent() -> None:
     assert book.sheetnames == ["企业", "说明"]
     sheet = book["企业"]
     assert [c.value for c in sheet[1]] == list(frame.columns)
-    assert sheet["A2"].value == FORMULA_NAME and sheet["A2"].data_type == "s"
+    assert sheet["A2"].value == "'" + FORMULA_NAME and sheet["A2"].data_type == "s"  # quoted (OWASP)
     assert sheet["A3"].value == XSS_NAME
     assert sheet["B2"].value == 0.25 and sheet["B2"].number_format == "0.0%"
     assert sheet["B3"].value is None

@@ -82,7 +82,7 @@ def build_snapshot(folder: Path, signature: Signature, metric: str) -> Snapshot:
         The folder cannot be read (missing, no towns, unreadable file, bad ``ipgrid.toml``).
     """
     start = time.perf_counter()
-    bundle = loaders.load_folder(folder)
+    bundle = loaders.load_folder(folder, analysis=True)
     engine = Engine(bundle)
     payload = build_payload(engine, metric, PARK_METRIC, SERVICE_METRIC)
     return Snapshot(folder=folder, signature=signature, metric=metric, payload_json=to_script_json(payload),

@@ -211,10 +211,15 @@
   pane("town-labels", 610); pane("park-labels", 611); pane("gi-labels", 612);
 
   var labelGroups = { towns: [], parks: [], gi: [] };  // names per view, in priority order
-  function label(latlng, text, cls, paneName) {
+  // a name's colour and halo come with the data, chosen for the fill under it (dashboard/theme.py label_ink)
+  function ink(node, style) {
+    if (node && style) { node.style.color = style.color; node.style.textShadow = style.shadow; }
+  }
+  function label(latlng, text, cls, paneName, style) {
     if (!latlng) { return null; }
     var span = document.createElement("span");
     span.textContent = text;
+    ink(span, style);
     var icon = L.divIcon({ className: "map-label " + cls, html: span, iconSize: null });
     return L.marker(latlng, { icon: icon, pane: paneName, interactive: false, keyboard: false }).addTo(map);
   }
@@ -226,7 +231,7 @@
                      { pane: "towns", interactive: false }).addTo(map);
   });
   var townLabels = D.towns.features.map(function (f) {
-    return label(f.label_at, f.name, "town-label", "town-labels");
+    return label(f.label_at, f.name, "town-label", "town-labels", f.label.all);
   });
   townOrder.forEach(function (i) { if (townLabels[i]) { labelGroups.towns.push(townLabels[i]); } });
   if (D.parks) {
@@ -234,10 +239,10 @@
       if (f.geometry) {
         L.geoJSON({ type: "Feature", geometry: f.geometry, properties: {} }, {
           pane: "parks", interactive: false,
-          style: { color: D.parks.color, weight: 2.5 * px, fillColor: D.parks.color, fillOpacity: 0.3 }
+          style: { color: D.parks.color, weight: 2.5 * px, fillColor: D.parks.color, fillOpacity: D.parks.opacity }
         }).addTo(map);
       }
-      var m = label(f.label_at, f.name, "park-label", "park-labels");
+      var m = label(f.label_at, f.name, "park-label", "park-labels", D.parks.label);
       if (m) { labelGroups.parks.push(m); }
     });
   }
@@ -246,10 +251,10 @@
       if (g.geometry) {
         L.geoJSON({ type: "Feature", geometry: g.geometry, properties: {} }, {
           pane: "gi", interactive: false,
-          style: { color: D.gi.color, weight: 2.5 * px, fillColor: D.gi.color, fillOpacity: 0.3 }
+          style: { color: D.gi.color, weight: 2.5 * px, fillColor: D.gi.color, fillOpacity: D.gi.opacity }
         }).addTo(map);
       }
-      var m = label(g.label_at, g.name, "gi-label", "gi-labels");
+      var m = label(g.label_at, g.name, "gi-label", "gi-labels", D.gi.label);
       if (m) { labelGroups.gi.push(m); }
     });
   }
@@ -304,17 +309,20 @@
     });
   }
 
+  // the state of town i in a town view: "all" (no focus), "focus" (its turn) or "dim" (another's turn)
+  function townState(focus, i) { return focus === null ? "all" : (focus === i ? "focus" : "dim"); }
   function styleTowns(view, focus) {
+    var O = D.towns.opacity;
     townLayers.forEach(function (layer, i) {
       if (!layer) { return; }
       var f = D.towns.features[i];
       var s;
       if (view === "towns") {
-        s = { color: P.background, weight: 1.2 * px, fillColor: f.fill, fillOpacity: 0.85, opacity: 1 };
-        if (focus !== null && focus !== i) { s.fillOpacity = 0.3; }
-        if (focus === i) { s = { color: P.highlight, weight: 5 * px, fillColor: f.fill, fillOpacity: 0.95, opacity: 1 }; }
+        s = { color: P.background, weight: 1.2 * px, fillColor: f.fill, fillOpacity: O[townState(focus, i)], opacity: 1 };
+        if (focus === i) { s.color = P.highlight; s.weight = 5 * px; }
       } else {
-        s = { color: "#475569", weight: 1.2 * px, fillColor: "#1e293b", fillOpacity: 0.9, opacity: 1 };
+        s = { color: "#475569", weight: 1.2 * px, fillColor: D.towns.base.fill, fillOpacity: D.towns.base.opacity,
+              opacity: 1 };
       }
       layer.setStyle(s);
       if (focus === i) { layer.bringToFront(); }
@@ -322,7 +330,10 @@
     townLabels.forEach(function (m, i) {
       if (!m) { return; }
       var node = m.getElement();
-      if (node) { node.classList.toggle("focus", focus === i); }
+      if (node) {
+        node.classList.toggle("focus", focus === i);
+        ink(node.firstChild, D.towns.features[i].label[townState(focus, i)]);
+      }
     });
   }
 

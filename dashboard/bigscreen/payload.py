@@ -36,7 +36,17 @@ from dashboard.engine.catalog import (
 from dashboard.engine.metrics import METRICS
 from dashboard.engine.targets import STATUS_TONES, TargetStatus
 from dashboard.maps.shapes import simplify_areas
-from dashboard.theme import DARK, DEMO_BADGE, LAYER_COLORS, NO_DATA, ramp, service_color
+from dashboard.theme import (
+    DARK,
+    DEMO_BADGE,
+    LAYER_COLORS,
+    LIGHT_INK,
+    NO_DATA,
+    blend,
+    label_ink,
+    ramp,
+    service_color,
+)
 from loaders.errors import ChoiceError
 
 TARGET_CARDS: dict[str, str] = {
@@ -64,6 +74,50 @@ MAX_RANKING_ROWS = 20
 """Rows a ranking shows at once; a longer list scrolls its window with the tour."""
 
 NOTES = {"demo": "边界与企业为合成数据"}
+
+MAP_BACKGROUND = "#0f172a"
+"""Colour under the map's translucent fills (``.map-wrap`` in kiosk.css)."""
+
+TOWN_OPACITY: dict[str, float] = {"all": 0.85, "dim": 0.3, "focus": 0.95}
+"""Fill opacity of the towns in the town views: every town, the others during one town's turn, that town."""
+
+BASE_FILL, BASE_OPACITY = "#1e293b", 0.9
+"""Fill of the towns under the park, GI and service views."""
+
+AREA_OPACITY = 0.3
+"""Fill opacity of the parks and GI areas."""
+
+LABEL_TINTS = {"parks": "#fed7aa", "gi": "#fecaca"}
+"""Light ink of park and GI names (on dark backgrounds; a light one gets dark ink)."""
+
+
+def label_style(seen: str, light: str = LIGHT_INK) -> dict[str, str]:
+    """CSS colour and text-shadow halo of a map name over the colour ``seen`` (:func:`dashboard.theme.label_ink`).
+
+    Examples
+    --------
+    >>> label_style("#0f172a")["color"], label_style("#f1eef6")["color"]
+    ('#ffffff', '#111827')
+    """
+    ink = label_ink(seen, light=light)
+    halo = ink.halo
+    return {"color": ink.text, "shadow": f"0 0 0.25rem {halo}, 0 0 0.25rem {halo}, 0 0 0.5rem {halo}"}
+
+
+def town_label_styles(fill: str) -> dict[str, dict[str, str]]:
+    """A town name's style in each state of the town views (keys of :data:`TOWN_OPACITY`).
+
+    The name in focus is the highlight yellow where that reads, dark ink on a light fill.
+    """
+    seen = {state: blend(fill, MAP_BACKGROUND, opacity) for state, opacity in TOWN_OPACITY.items()}
+    return {"all": label_style(seen["all"]), "dim": label_style(seen["dim"]),
+            "focus": label_style(seen["focus"], light=LAYER_COLORS["highlight"])}
+
+
+def area_label_style(color: str, layer: str) -> dict[str, str]:
+    """Style of a park or GI name: over its translucent fill over the base town fill."""
+    base = blend(BASE_FILL, MAP_BACKGROUND, BASE_OPACITY)
+    return label_style(blend(color, base, AREA_OPACITY), light=LABEL_TINTS[layer])
 
 
 # --------------------------------------------------------------------------- helpers
@@ -188,12 +242,13 @@ def town_view(engine: Engine, metric: str) -> dict[str, Any]:
             "value": value_text(metric, values[i]), "share": round(float(share[i]), 4),
             "rank": int(rank[i]) or None, "rank_label": str(int(rank[i])) if rank[i] else MISSING_TEXT,
             "place": f"第 {int(rank[i])} 名" if rank[i] else "无排名",
-            "bounds": _bounds(raw[i]), "label_at": _label_point(raw[i]),
+            "bounds": _bounds(raw[i]), "label_at": _label_point(raw[i]), "label": town_label_styles(fills[i]),
             "detail": [[METRICS[k].label, value_text(k, row[k])] for k in detail_keys],
         })
     return {"metric": metric, "title": "镇街排名", "legend_title": metric_title(metric),
             "scheme": f"分级：{SCHEMES[DEFAULT_SCHEME][1]}", "legend": legend, "features": features,
-            "order": [int(i) for i in order], "bounds": _bounds(shapely.union_all(raw))}
+            "order": [int(i) for i in order], "bounds": _bounds(shapely.union_all(raw)),
+            "opacity": TOWN_OPACITY, "base": {"fill": BASE_FILL, "opacity": BASE_OPACITY}}
 
 
 def service_ranking(engine: Engine, metric: str) -> list[dict[str, Any]]:
@@ -222,7 +277,8 @@ def park_view(engine: Engine, metric: str) -> dict[str, Any] | None:
                         "share": round(float(row["share"]), 4), "sub": sub,
                         "rank_label": MISSING_TEXT if pd.isna(row["rank"]) else str(int(row["rank"]))})
     return {"metric": metric, "title": "园区排名", "subtitle": metric_title(metric), "features": features,
-            "ranking": ranking, "color": LAYER_COLORS["parks"], "bounds": _bounds(shapely.union_all(raw))}
+            "ranking": ranking, "color": LAYER_COLORS["parks"], "opacity": AREA_OPACITY,
+            "label": area_label_style(LAYER_COLORS["parks"], "parks"), "bounds": _bounds(shapely.union_all(raw))}
 
 
 def gi_view(engine: Engine) -> dict[str, Any] | None:
@@ -248,7 +304,8 @@ def gi_view(engine: Engine) -> dict[str, Any] | None:
         items.append({"name": text(row, "name") or "—", "sub": sub, "geometry": geoms[i],
                       "label_at": _label_point(raw[i])})
     return {"title": "地理标志产区", "subtitle": f"{len(items)} 个 · 类别、登记年份与保护范围", "items": items,
-            "color": LAYER_COLORS["gi_areas"],
+            "color": LAYER_COLORS["gi_areas"], "opacity": AREA_OPACITY,
+            "label": area_label_style(LAYER_COLORS["gi_areas"], "gi"),
             "bounds": _bounds(shapely.union_all(raw))}
 
 

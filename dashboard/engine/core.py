@@ -7,6 +7,8 @@ per engine (placement, rights, service reach) and shared by every level.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -90,6 +92,76 @@ class Kpi:
         return self.unit == "%"
 
 
+def _checked_cell_m(value: object) -> float:
+    """A generated grid's cell size in metres: a finite number > 0, else :class:`EngineInputError`."""
+    try:
+        cell_m = float(value)  # type: ignore[arg-type]  # anything float() takes; the rest is refused below
+    except (TypeError, ValueError):
+        cell_m = np.nan
+    if isinstance(value, bool) or not np.isfinite(cell_m) or cell_m <= 0:
+        msg = f"网格边长 grid_cell_m 应为大于 0 的数（米），而不是 {value!r}"
+        raise EngineInputError(msg)
+    return cell_m
+
+
+def _first_right_year(records: pd.DataFrame) -> int | None:
+    """The earliest application or grant year of the rights, ``None`` without a dated right."""
+    years = []
+    for column in ("app_date", "grant_date"):
+        if column in records:
+            dates = pd.to_datetime(records[column], errors="coerce")
+            if dates.notna().any():
+                years.append(int(dates.min().year))
+    return min(years) if years else None
+
+
+def _data_year(data_date: str | None) -> tuple[int, str]:
+    """The last year figures can be asked for, and what it is: the data date's year, else this year."""
+    found = re.match(r"\s*(\d{4})", data_date or "")
+    if found:
+        return int(found.group(1)), f"数据截至 {data_date}"
+    today = dt.date.today().year
+    return today, f"今年为 {today} 年"
+
+
+def checked_year(bundle: DataBundle, year: object) -> int | None:
+    """``year`` when the folder's rights can be counted at its end, else :class:`EngineInputError`.
+
+    A year needs dated rights (an ip_records layer with application or grant
+    dates): the enterprise table's counts have no date, so any year would
+    show the same numbers.  And it must lie within the data: from the earliest
+    application or grant year to the year of ``[district] data_date`` (this
+    year when the folder gives none).
+
+    Raises
+    ------
+    loaders.errors.EngineInputError
+        ``year`` is not a whole number, the folder has no dated rights, or ``year`` is outside them.
+    """
+    if year is None:
+        return None
+    if isinstance(year, bool) or not isinstance(year, int | np.integer):
+        msg = f"年份 year 应为整数，而不是 {year!r}"
+        raise EngineInputError(msg)
+    asked = int(year)
+    layer = bundle.layers.get("ip_records")
+    if layer is None or len(layer.frame) == 0:
+        msg = (f"无法按 {asked} 年末统计：数据文件夹中没有知识产权明细（知识产权.xlsx/.csv，每行一件专利/商标，"
+               "含申请日、授权公告日）；企业表中的数量没有日期，只能按数据截至日统计")
+        raise EngineInputError(msg)
+    first = _first_right_year(layer.frame)
+    if first is None:
+        msg = (f"无法按 {asked} 年末统计：知识产权明细 {layer.file} 中没有申请日或授权公告日；"
+               "请补充日期，或不指定年份（按数据截至日统计）")
+        raise EngineInputError(msg)
+    last, last_text = _data_year(bundle.config.district.data_date)
+    if not first <= asked <= last:
+        msg = (f"年份 {asked} 超出数据范围：知识产权明细中最早的申请/授权年份为 {first} 年，{last_text}；"
+               f"请选择 {first}–{last} 年之间的年份")
+        raise EngineInputError(msg)
+    return asked
+
+
 def _area_ids(areas: pd.DataFrame) -> list[str]:
     """Id of each town/park: its code, else its name (a missing code is NaN, not an empty string)."""
     return [str(c).strip() if pd.notna(c) and str(c).strip() else str(nm)
@@ -105,11 +177,19 @@ class Engine:
         A loaded data folder (:func:`loaders.load_folder`).
     year
         Count rights valid at the end of this year (needs an ip_records
-        layer with dates); ``None`` counts as of the data date.
+        layer with dates, and a year within them: :func:`checked_year`);
+        ``None`` counts as of the data date.
     grid_cell_m, grid_shape, grid_over
-        Size (metres), shape (``square``/``hex``) and cover (``parks``/``towns``)
+        Size (metres, finite and > 0), shape (``square``/``hex``) and cover (``parks``/``towns``)
         of generated grid cells, used only when the folder has no official
         grid layer; parks fall back to towns when the folder has no parks.
+        At most ``[settings] max_generated_cells`` cells are generated (:attr:`cells`).
+
+    Raises
+    ------
+    loaders.errors.EngineInputError
+        A year without dated rights or outside them, a cell size that is not a
+        positive number, an unknown shape or cover.
     """
 
     def __init__(self, bundle: DataBundle, *, year: int | None = None,
@@ -123,8 +203,8 @@ class Engine:
             raise EngineInputError(msg)
         self.grid_over = grid_over
         self.bundle = bundle
-        self.year = year
-        self.grid_cell_m = float(grid_cell_m)
+        self.year = checked_year(bundle, year)
+        self.grid_cell_m = _checked_cell_m(grid_cell_m)
         self.grid_shape = cast(grid_mod.GridShape, grid_shape)
         self.metric_crs = bundle.config.metric_crs
         self._rights_log = ProblemLog()
@@ -237,10 +317,19 @@ class Engine:
 
     @cached_property
     def cells(self) -> gpd.GeoDataFrame:
-        """Grid cells: the official grid layer, or cells generated over parks (else towns)."""
-        cover = self.parks if self.parks is not None and self.grid_over == "parks" else self.towns
+        """Grid cells: the official grid layer, or cells generated over parks (else towns).
+
+        Raises
+        ------
+        loaders.errors.GeneratedGridTooLargeError
+            Generating would lay out more than ``[settings] max_generated_cells`` cells
+            (the message names the smallest cell size that fits); nothing is allocated.
+        """
+        over = "parks" if self.parks is not None and self.grid_over == "parks" else "towns"
+        cover = self.parks if over == "parks" else self.towns
         return grid_mod.official_or_generated(
-            self._layer("grids"), cover, self.grid_cell_m, self.grid_shape, self.metric_crs
+            self._layer("grids"), cover, self.grid_cell_m, self.grid_shape, self.metric_crs,
+            max_cells=self.settings.max_generated_cells, areas_label=LAYERS_ORDER[over].label,
         )
 
     # -- placement ----------------------------------------------------------------------------
@@ -464,7 +553,7 @@ class Engine:
         firms = self.firms
         place = self.placement
         town_names = np.asarray(self.towns["name"], dtype=object)
-        town = np.where(place.town >= 0, town_names[np.clip(place.town, 0, None)],
+        town = np.where(place.town >= 0, town_names[np.clip(place.town, 0, None)] if len(town_names) else "",
                         np.where(place.town == pl.OUTSIDE, OUTSIDE_AREA, UNLOCATED_AREA))
         parks = [""] * len(firms)
         if self.parks is not None:
@@ -680,7 +769,8 @@ class Engine:
         if not isinstance(union, shapely.Polygon | shapely.MultiPolygon):
             msg = "镇街图层的范围不是面，无法生成候选站点位置"
             raise EngineInputError(msg)
-        cells = grid_mod.generate_grid(union, self.grid_cell_m, "square")
+        cells = grid_mod.generate_grid(union, self.grid_cell_m, "square", crs=self.metric_crs,
+                                       max_cells=self.settings.max_generated_cells)
         centroids = shapely.centroid(cells.geometry.values)
         return pd.DataFrame({"grid_id": cells["grid_id"].to_numpy(), "x": shapely.get_x(centroids),
                              "y": shapely.get_y(centroids)})

@@ -18,8 +18,11 @@ map back to the ids of :func:`generate_grid`.
 
 When a folder has official grid polygons they win; otherwise cells are
 generated over each park (or town): :func:`official_or_generated` (the
-engine's :attr:`~dashboard.engine.Engine.cells`).  :func:`join_commissioners` joins cells with the
-commissioners layer and lists the management gaps.
+engine's :attr:`~dashboard.engine.Engine.cells`).  Generating never lays out
+more than ``max_cells`` cells (``[settings] max_generated_cells``, default
+:data:`~loaders.config.DEFAULT_MAX_GENERATED_CELLS`): :func:`check_generated_cells`
+counts them by arithmetic first and refuses with the smallest cell size that fits.
+:func:`join_commissioners` joins cells with the commissioners layer and lists the management gaps.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ import pyproj
 import shapely
 
 from dashboard.engine.formats import is_missing
-from loaders.errors import ConfigError, EngineInputError, LayerCrsError
+from loaders.config import DEFAULT_MAX_GENERATED_CELLS
+from loaders.errors import ConfigError, EngineInputError, GeneratedGridTooLargeError, LayerCrsError
 from loaders.schema import DEFAULT_METRIC_CRS, STORAGE_CRS
 
 GridShape = Literal["square", "hex"]
@@ -55,6 +59,9 @@ SLIVER_SHARE = 1e-6
 boundary that runs along a cell edge) are dropped by :func:`generate_grid`."""
 
 _SQRT3 = math.sqrt(3.0)
+_EXACT_CELLS = 2**52
+"""Above this many cells (or cell numbers) a window is only estimated: it is refused anyway, and
+its integer cell numbers would not fit in int64."""
 # Pointy-topped hexagon vertices (counter-clockwise from the top) in lattice units:
 # x in half-widths (cell_m / 2), y in half-sides (cell_m / (2·√3)).  Neighbouring
 # hexes compute a shared vertex from the same integers, so they share it exactly.
@@ -290,6 +297,116 @@ class RegularGrid:
         return np.asarray(shapely.polygons(np.stack([vx, vy], axis=-1)), dtype=object)
 
 
+# --------------------------------------------------------------------------- counting before generating
+
+
+Bounds = tuple[float, float, float, float]
+"""(minx, miny, maxx, maxy) in metres."""
+
+
+def _window_cells(bounds: Bounds, cell_m: float, shape: GridShape) -> int:
+    """Cells of the :class:`RegularGrid` window over ``bounds``; an upper estimate when absurdly many."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    rough = ((maxx - minx) / cell_m + 6.0) * ((maxy - miny) / cell_m * 2.0 / _SQRT3 + 6.0)  # ≥ the window
+    far = max(abs(minx), abs(maxx), abs(miny), abs(maxy)) / cell_m
+    if not rough <= _EXACT_CELLS or not far <= _EXACT_CELLS:
+        return max(int(min(rough, 1e30)), _EXACT_CELLS)
+    return RegularGrid.covering(bounds, cell_m, shape).size
+
+
+def cell_count_text(count: int) -> str:
+    """`` 1,234 个`` — or ``超过 4,503,599,627,370,496 个`` for a count only estimated (a size far too small).
+
+    Examples
+    --------
+    >>> cell_count_text(1234), cell_count_text(10**30)
+    (' 1,234 个', '超过 4,503,599,627,370,496 个')
+    """
+    return f" {count:,} 个" if count < _EXACT_CELLS else f"超过 {_EXACT_CELLS:,} 个"
+
+
+def generated_cell_count(extents: list[Bounds], cell_m: float, shape: GridShape = "square") -> int:
+    """Cells laid out to generate a grid over ``extents``: the window of the regular grid over each.
+
+    That is what :func:`generate_grid` allocates before clipping, so it bounds
+    the memory a generated grid takes; it is computed by arithmetic, nothing
+    is allocated.
+
+    Examples
+    --------
+    >>> generated_cell_count([(0, 0, 2500, 1000), (0, 0, 999, 999)], 1000, "square")
+    7
+    """
+    cell_m = _check_cell(cell_m)
+    _check_shape(shape)
+    return sum(_window_cells(b, cell_m, shape) for b in extents)
+
+
+def _smallest_fitting(extents: list[Bounds], cell_m: float, shape: GridShape, count: int, max_cells: int) -> float:
+    """The smallest whole-metre cell size whose grid over ``extents`` has at most ``max_cells`` cells."""
+    def fits(size: float) -> bool:
+        return generated_cell_count(extents, size, shape) <= max_cells
+
+    low = 0.0  # known not to fit (or not a size)
+    high = float(max(1, math.ceil(cell_m * math.sqrt(count / max_cells))))
+    while not fits(high):
+        low, high = high, float(math.ceil(high * 1.1))
+    while high - low > 1:
+        mid = float(math.floor((low + high) / 2))
+        low, high = (low, mid) if fits(mid) else (mid, high)
+    return high
+
+
+def check_generated_cells(extents: list[Bounds], cell_m: float, shape: GridShape = "square",
+                          max_cells: int = DEFAULT_MAX_GENERATED_CELLS, areas: str = "区域") -> int:
+    """Refuse to generate more than ``max_cells`` cells over ``extents``, naming the smallest cell size that fits.
+
+    Parameters
+    ----------
+    extents
+        Bounds (minx, miny, maxx, maxy) of each area cells are generated over, in metres.
+    cell_m, shape
+        Size and shape of the cells (see :func:`generate_grid`).
+    max_cells
+        The most cells allowed.
+    areas
+        What the cells cover, in Chinese (镇街, 园区), for the message.
+
+    Returns
+    -------
+    int
+        The cells that will be laid out (:func:`generated_cell_count`).
+
+    Raises
+    ------
+    loaders.errors.GeneratedGridTooLargeError
+        More than ``max_cells`` cells; the error carries the figures (``cell_m``,
+        ``cells``, ``limit``, ``fit_m``, ``areas``) so each interface words the fix.
+
+    Examples
+    --------
+    >>> check_generated_cells([(0, 0, 9999, 9999)], 1000, max_cells=100)
+    100
+    >>> try:
+    ...     check_generated_cells([(0, 0, 9999, 9999)], 500, max_cells=100)
+    ... except GeneratedGridTooLargeError as exc:
+    ...     print(exc.cells, exc.fit_m)
+    400 1000.0
+    """
+    if isinstance(max_cells, bool) or not isinstance(max_cells, int) or max_cells < 1:
+        msg = f"网格个数上限 max_cells 应为正整数，而不是 {max_cells!r}"
+        raise EngineInputError(msg)
+    count = generated_cell_count(extents, cell_m, shape)
+    if count <= max_cells:
+        return count
+    fit = _smallest_fitting(extents, float(cell_m), shape, count, max_cells)
+    msg = (f"按 {float(cell_m):g} 米的边长在{areas}上生成网格需要{cell_count_text(count)}网格，"
+           f"超过上限 {max_cells:,} 个；"
+           f"请把网格边长设为 {fit:g} 米或更大、在 ipgrid.toml 的 [settings] max_generated_cells 中提高上限，"
+           "或在数据文件夹中提供网格图层")
+    raise GeneratedGridTooLargeError(msg, cell_m=float(cell_m), cells=count, limit=max_cells, fit_m=fit, areas=areas)
+
+
 # --------------------------------------------------------------------------- generation
 
 
@@ -308,7 +425,8 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 
 def generate_grid(area: shapely.Polygon | shapely.MultiPolygon, cell_m: float,
-                  shape: GridShape = "square", *, crs: str = DEFAULT_METRIC_CRS) -> gpd.GeoDataFrame:
+                  shape: GridShape = "square", *, crs: str = DEFAULT_METRIC_CRS,
+                  max_cells: int = DEFAULT_MAX_GENERATED_CELLS) -> gpd.GeoDataFrame:
     """Regular cells covering ``area``, clipped to it, with position-derived ids.
 
     Parameters
@@ -323,6 +441,8 @@ def generate_grid(area: shapely.Polygon | shapely.MultiPolygon, cell_m: float,
     crs
         The metric CRS ``area`` is in; labels the result.  Default
         EPSG:4549, the default of :attr:`loaders.config.FolderConfig.metric_crs`.
+    max_cells
+        The most cells laid out before clipping (:func:`check_generated_cells`).
 
     Returns
     -------
@@ -338,6 +458,8 @@ def generate_grid(area: shapely.Polygon | shapely.MultiPolygon, cell_m: float,
     ValueError
         ``area`` is not a valid, non-empty (Multi)Polygon, or ``cell_m`` /
         ``shape`` is out of range.
+    loaders.errors.GeneratedGridTooLargeError
+        More than ``max_cells`` cells, refused before any is allocated.
 
     Examples
     --------
@@ -357,6 +479,7 @@ def generate_grid(area: shapely.Polygon | shapely.MultiPolygon, cell_m: float,
         msg = f"`area` is not a valid polygon ({shapely.is_valid_reason(area)}); repair it with shapely.make_valid"
         raise ValueError(msg)
 
+    check_generated_cells([area.bounds], cell_m, shape, max_cells)
     grid = RegularGrid.covering(area.bounds, cell_m, shape)
     codes = np.arange(grid.size, dtype=np.int64)
     cells = grid.polygons(codes)
@@ -391,8 +514,24 @@ def _text_or_na(series: pd.Series) -> pd.Series:
     return out.where(out != "", pd.NA)
 
 
+def _cover_shapes(metric: gpd.GeoDataFrame) -> list[tuple[object, shapely.Polygon | shapely.MultiPolygon]]:
+    """(name, polygonal geometry) of each area cells are generated over; empty and non-polygonal ones left out."""
+    shapes = []
+    for name, geom in zip(metric["name"], metric.geometry.values, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        geom = shapely.make_valid(geom) if not geom.is_valid else geom  # reprojection can nick a ring
+        if not isinstance(geom, shapely.Polygon | shapely.MultiPolygon):
+            geom = _polygonal(np.array([geom], dtype=object))[0]
+            if geom.is_empty:
+                continue
+        shapes.append((name, geom))
+    return shapes
+
+
 def official_or_generated(grids: gpd.GeoDataFrame | None, areas: gpd.GeoDataFrame, cell_m: float = DEFAULT_CELL_M,
-                          shape: GridShape = "square", metric_crs: str = DEFAULT_METRIC_CRS) -> gpd.GeoDataFrame:
+                          shape: GridShape = "square", metric_crs: str = DEFAULT_METRIC_CRS, *,
+                          max_cells: int = DEFAULT_MAX_GENERATED_CELLS, areas_label: str = "区域") -> gpd.GeoDataFrame:
     """The management grid: official cells when there are any, else cells generated over ``areas``.
 
     Parameters
@@ -407,6 +546,10 @@ def official_or_generated(grids: gpd.GeoDataFrame | None, areas: gpd.GeoDataFram
         Size and shape of generated cells (see :func:`generate_grid`).
     metric_crs
         Projected CRS in which cells are generated.
+    max_cells
+        The most cells laid out over all ``areas`` together (before clipping).
+    areas_label
+        What ``areas`` are, in Chinese (镇街, 园区), for the message of a grid too fine.
 
     Returns
     -------
@@ -422,6 +565,8 @@ def official_or_generated(grids: gpd.GeoDataFrame | None, areas: gpd.GeoDataFram
     ------
     ValueError
         A layer has no CRS, or ``metric_crs`` is not projected.
+    loaders.errors.GeneratedGridTooLargeError
+        Generated cells would be more than ``max_cells``: refused before any is allocated.
     """
     if grids is not None and len(grids) > 0:
         if grids.crs is None:
@@ -439,17 +584,11 @@ def official_or_generated(grids: gpd.GeoDataFrame | None, areas: gpd.GeoDataFram
     if areas.crs is None:
         msg = "用于生成网格的区域图层没有坐标系（crs），无法生成网格"
         raise LayerCrsError(msg)
-    metric = areas.to_crs(metric_crs)
+    shapes = _cover_shapes(areas.to_crs(metric_crs))
+    check_generated_cells([geom.bounds for _, geom in shapes], cell_m, shape, max_cells, areas_label)
     pieces = []
-    for name, geom in zip(metric["name"], metric.geometry.values, strict=True):
-        if geom is None or geom.is_empty:
-            continue
-        geom = shapely.make_valid(geom) if not geom.is_valid else geom  # reprojection can nick a ring
-        if not isinstance(geom, shapely.Polygon | shapely.MultiPolygon):
-            geom = _polygonal(np.array([geom], dtype=object))[0]
-            if geom.is_empty:
-                continue
-        cells = generate_grid(geom, cell_m, shape, crs=metric_crs)
+    for name, geom in shapes:
+        cells = generate_grid(geom, cell_m, shape, crs=metric_crs, max_cells=max_cells)
         cells["parent"] = name
         pieces.append(cells)
     if not pieces:

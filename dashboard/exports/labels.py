@@ -10,12 +10,17 @@ every box already placed (labels, legend, inset, north arrow, scale bar) is
 kept.  A label that does not fit is tried once more at a smaller size, then
 left out and reported in :attr:`Placement.dropped`.
 
+Each name takes its colours from what lies under it where it lands
+(:func:`dashboard.theme.label_ink`): dark text with a white halo on light
+fills, white text with a dark halo on the darkest classes.
+
 Boxes are measured in display units with the figure's renderer, so the check
 is exact for the size the figure is saved at.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +35,13 @@ from matplotlib.transforms import Bbox
 from shapely.geometry.base import BaseGeometry
 
 from dashboard.exports.fonts import font
+from dashboard.theme import DARK_INK, label_ink
 
-HALO = [patheffects.Stroke(linewidth=2.6, foreground="white")]
-"""White outline drawn under each label (a separate artist: the label itself stays real text in PDFs)."""
+HALO_WIDTH = 2.6
+"""Width (pt) of the outline drawn under each label (a separate artist: the label itself stays real text in PDFs)."""
+
+Backdrop = Callable[[float, float], str]
+"""The colour seen at a point (data coordinates) of the map, before labels: what a label is read against."""
 
 SHRINK = 0.85
 """Size factor of the second try of a label that does not fit."""
@@ -61,14 +70,15 @@ class LabelRequest:
     size
         Font size in points.
     color
-        Text colour.
+        Text colour on light backgrounds; on a dark one the label is
+        :data:`~dashboard.theme.LIGHT_INK` (:func:`~dashboard.theme.label_ink`).
     """
 
     text: str
     geometry: BaseGeometry
     priority: float
     size: float
-    color: str = "#111827"
+    color: str = DARK_INK
     avoid: BaseGeometry | None = None
     """Data-unit geometry the label box must not touch (e.g. the coloured areas, for a grey context label)."""
 
@@ -163,7 +173,7 @@ def _touches(ax: Axes, box: Bbox, geom: BaseGeometry) -> bool:
 
 
 def place_labels(ax: Axes, requests: list[LabelRequest], obstacles: list[Bbox],
-                 renderer: RendererBase) -> Placement:
+                 renderer: RendererBase, backdrop: Backdrop | None = None) -> Placement:
     """Draw the labels of ``requests`` on ``ax`` where they fit, greedily by priority.
 
     Parameters
@@ -212,9 +222,10 @@ def place_labels(ax: Axes, requests: list[LabelRequest], obstacles: list[Bbox],
             _leader(ax, lead, box)
         result.placed.append((req.text, box))
         dx, dy = to_data((x, y))
+        ink = label_ink(backdrop(dx, dy) if backdrop else "#ffffff", dark=req.color)
         common: dict[str, Any] = {"fontproperties": font(size), "ha": "center", "va": "center", "linespacing": 1.1,
-                  "color": req.color, "zorder": 30, "clip_on": True}
-        halo = ax.text(dx, dy, req.text, path_effects=HALO, **common)
-        halo.set_zorder(29)
-        result.artists.append(ax.text(dx, dy, req.text, **common))
+                                  "clip_on": True}
+        ax.text(dx, dy, req.text, color=ink.halo, zorder=29,
+                path_effects=[patheffects.Stroke(linewidth=HALO_WIDTH, foreground=ink.halo)], **common)
+        result.artists.append(ax.text(dx, dy, req.text, color=ink.text, zorder=30, **common))
     return result

@@ -14,6 +14,7 @@ pyplot state), so rendering is safe on a Streamlit download thread.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -29,10 +30,10 @@ from matplotlib.transforms import Bbox
 from dashboard.engine import LEVEL_LABELS
 from dashboard.exports import furniture as fu
 from dashboard.exports import geodraw as gd
-from dashboard.exports.labels import LabelRequest, Placement, place_labels
+from dashboard.exports.labels import Backdrop, LabelRequest, Placement, place_labels
 from dashboard.exports.pages import DEFAULT_SIZE, PageSize, page_size
 from dashboard.exports.view import APP_NAME, MapView
-from dashboard.theme import DEMO_BADGE, LAYER_COLORS, NO_DATA, service_color
+from dashboard.theme import DEMO_BADGE, LAYER_COLORS, NO_DATA, blend, service_color
 
 DPI = 300
 """Resolution of PNG exports (and of the layout pass of every format)."""
@@ -59,6 +60,9 @@ DISTRICT_ALPHA = 0.22
 
 CELL_LABEL_LIMIT = 40
 """Grid cells are labelled only when at most this many are shown."""
+
+XML_ILLEGAL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Bytes XML 1.0 forbids even escaped (in UTF-8 they are these characters and nothing else)."""
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,39 @@ def _label_requests(view: MapView, overlays: Overlays, extent: tuple[float, floa
     return requests
 
 
+def area_fills(view: MapView) -> list[str]:
+    """The colour each area of ``view`` is seen in (``#rrggbb``), in the order of ``view.frame``.
+
+    Areas of the level are their class colour (the district's tint blended over
+    the context fill), others the context fill: what :func:`_draw_layers` paints.
+    """
+    colors = view.frame["color"].astype(str).tolist()
+    selected = view.frame["selected"].to_numpy()
+    if view.level == "district":
+        colors = [blend(to_hex(c), CONTEXT_FILL, DISTRICT_ALPHA) for c in colors]
+    return [to_hex(c) if chosen else CONTEXT_FILL for c, chosen in zip(colors, selected, strict=True)]
+
+
+def backdrop(view: MapView) -> Backdrop:
+    """The colour under a point of the map: the area containing it, the context fill of towns, else white."""
+    geoms = np.array(view.metric_geoms, dtype=object)
+    fills = area_fills(view)
+    selected = view.frame["selected"].to_numpy()
+    towns = np.array(view.towns.geometry.values, dtype=object)
+    shapely.prepare(geoms)
+    shapely.prepare(towns)
+    context = view.level != "town" or view.focus is not None
+
+    def colour(x: float, y: float) -> str:
+        inside = np.flatnonzero(shapely.contains_xy(geoms, x, y))
+        if len(inside):
+            on_top = inside[selected[inside]]  # areas of the level are drawn over the others
+            return fills[int((on_top if len(on_top) else inside)[0])]
+        return CONTEXT_FILL if context and shapely.contains_xy(towns, x, y).any() else "#ffffff"
+
+    return colour
+
+
 # --------------------------------------------------------------------------- one map frame
 
 
@@ -409,7 +446,7 @@ def draw_map(fig: Figure, rect: tuple[float, float, float, float], view: MapView
     corners["north_arrow"], boxes["north_arrow"] = acorner, abox
     requests = _label_requests(view, overlays, extent, page)
     obstacles = [*boxes.values(), *_point_boxes(ax, service_xy, SERVICE_MARKER_PT2)]
-    labels = place_labels(ax, requests, obstacles, renderer)
+    labels = place_labels(ax, requests, obstacles, renderer, backdrop(view))
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
     ax.set_xlabel("")
@@ -475,6 +512,8 @@ def to_bytes(fig: Figure, fmt: str, meta: dict[str, str] | None = None, dpi: int
         raise ValueError(msg)
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta or {}, facecolor="white")
+    if fmt == "svg":  # a control character in a name (kept in matplotlib's text comments) is not XML
+        return XML_ILLEGAL.sub(b"", buf.getvalue())
     return buf.getvalue()
 
 

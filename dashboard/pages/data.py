@@ -7,7 +7,6 @@ above it, and another folder can be chosen here.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -18,11 +17,15 @@ from dashboard.app_data import (
     SESSION_FOLDER,
     LoadedData,
     active_folder,
+    allowed_roots,
+    check_folder_choice,
     current_data,
     data_folder,
     reload_data,
+    scan_folder,
 )
 from dashboard.engine.metrics import METRICS
+from loaders.errors import FolderChoiceError
 from loaders.problems import SEVERITY_LABELS
 from loaders.schema import LAYERS
 
@@ -66,16 +69,21 @@ def choose_folder() -> None:
     default = data_folder()
     chosen = st.session_state.get(SESSION_FOLDER)
     st.caption(f"默认文件夹（环境变量 IPGRID_DATA 或示例数据）：{ui.md_text(default)}")
+    roots = "、".join(str(r) for r in allowed_roots()) or "（无）"
     with st.form(f"{PAGE}.folder.form", border=False):
         path = st.text_input("读取其他文件夹（服务器上的路径）", key=f"{PAGE}.folder.path",
-                             placeholder="/data/通州区/2025Q4")
+                             placeholder="/data/通州区/2025Q4",
+                             help=f"只能读取以下目录之内的文件夹：{ui.md_text(roots)}")
         submitted = st.form_submit_button("读取此文件夹", icon=":material/folder_open:")
     if submitted and path.strip():
-        folder = Path(path.strip()).expanduser()
-        if not folder.is_dir():
-            st.error(f"文件夹「{ui.md_text(folder)}」不存在或不是文件夹。", icon=":material/error:")
+        # Any allowed folder, for anyone: once the app has accounts (a separate issue), choosing a
+        # folder is for administrators only.  check_folder_choice lists and reads nothing.
+        try:
+            folder = check_folder_choice(path)
+        except FolderChoiceError as exc:
+            st.error(ui.md_text(exc), icon=":material/error:")
         else:
-            st.session_state[SESSION_FOLDER] = str(folder.resolve())
+            st.session_state[SESSION_FOLDER] = str(folder)
             st.rerun()
     cols = st.columns(2)
     if cols[0].button("重新读取", icon=":material/refresh:", key=f"{PAGE}.reload",
@@ -99,6 +107,10 @@ def render() -> None:
     choose_folder()
     loaded = dt.datetime.fromtimestamp(data.loaded_at).strftime("%Y-%m-%d %H:%M:%S")
     st.caption(f"读取于 {loaded}，用时 {data.seconds:.1f} 秒；{len(data.signature)} 个文件。文件变化后会自动重新读取。")
+    skipped = scan_folder(data.folder).skipped
+    if skipped:
+        st.warning(f"以下文件无法读取（链接失效或没有权限），已跳过：{ui.md_text('、'.join(skipped))}",
+                   icon=":material/warning:")
 
     st.subheader("图层", anchor=False)
     layers = layers_table(data)

@@ -5,8 +5,9 @@ shown (``st.dataframe``, which draws text, never HTML) and offered as an
 ``.xlsx`` built only when the user clicks (a deferred download: building a
 100,000-row workbook takes seconds and must not slow every rerun).
 
-Text that Excel would run as a formula (``=HYPERLINK(…)`` from a data file)
-is written as text.
+Text that Excel would run as a formula (``=HYPERLINK(…)``, ``@SUM(…)``,
+``+cmd|…`` from a data file) is written as text with a leading quote, and
+every text cell has the string type (:mod:`loaders.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from openpyxl.utils import get_column_letter
 
 from dashboard.engine.catalog import COLUMNS, column_label, is_percent
 from dashboard.engine.metrics import METRICS
+from loaders.spreadsheet import text_cell, text_value
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -143,20 +145,13 @@ def to_xlsx(sheets: Mapping[str, pd.DataFrame], meta: Sequence[tuple[str, str]] 
             width = min(max(8, len(header) * 2 + 2), 40)
             ws.column_dimensions[get_column_letter(i)].width = width
         ws.freeze_panes = "A2"
-        head = []
-        for header in headers:
-            cell = WriteOnlyCell(ws, value=header)
-            cell.font = bold
-            head.append(cell)
-        ws.append(head)
+        ws.append([text_cell(ws, header, font=bold) for header in headers])
         for row in frame.itertuples(index=False, name=None):
             out: list[object] = []
             for j, raw in enumerate(row):
                 value = _cell_value(raw)
-                if isinstance(value, str) and value.startswith("="):
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.data_type = "s"
-                    out.append(cell)
+                if isinstance(value, str):
+                    out.append(text_value(ws, value))
                 elif percent[j] and isinstance(value, float):
                     cell = WriteOnlyCell(ws, value=value)
                     cell.number_format = "0.0%"
@@ -168,9 +163,7 @@ def to_xlsx(sheets: Mapping[str, pd.DataFrame], meta: Sequence[tuple[str, str]] 
     info.column_dimensions["A"].width = 16
     info.column_dimensions["B"].width = 60
     for item, value in [*meta, ("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M"))]:
-        cell = WriteOnlyCell(info, value=str(value))
-        cell.data_type = "s"
-        info.append([item, cell])
+        info.append([text_cell(info, str(item)), text_cell(info, str(value))])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
