@@ -74,7 +74,13 @@ def find_layer_files(folder: Path, configured: dict[str, str | None]) -> dict[st
             raise DataFolderError(msg)
         if matches:
             found[name] = matches[0]
+    base = folder.resolve()
     for name, path in found.items():
+        if not path.resolve().is_relative_to(base):
+            # a layer file that is a link out of the folder: its contents could end up in a problem message
+            msg = (f"{path.name}：是指向数据文件夹之外的链接（{LAYERS[name].label}图层）；"
+                   "请把文件本身复制到数据文件夹中")
+            raise DataFolderError(msg)
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             msg = (f"{path.name}：不支持的文件类型「{path.suffix}」（{LAYERS[name].label}图层）；"
                    "矢量文件请用 .gpkg/.shp/.zip/.geojson/.kml，表格请用 .xlsx/.xls/.csv")

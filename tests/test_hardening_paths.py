@@ -454,3 +454,17 @@ def test_years_within_the_data_are_counted(dated: Path, year: int) -> None:
 def test_engine_year_must_be_a_whole_number(dated: Path, year: object) -> None:
     with pytest.raises(EngineInputError, match="年份 year 应为整数"):
         Engine(loaders.load_folder(dated), year=year)  # type: ignore[arg-type]
+
+
+def test_a_layer_file_linking_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    from tests.bad_inputs import write_base
+
+    folder = write_base(tmp_path / "数据")
+    secret = tmp_path / "外部" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("企业名称,经度,纬度\n机密,1,2\n", encoding="utf-8")
+    (folder / "企业.xlsx").unlink()
+    (folder / "企业.csv").symlink_to(secret)
+    with pytest.raises(loaders.DataFolderError, match="指向数据文件夹之外的链接"):
+        loaders.load_folder(folder)
+    assert main(["validate", str(folder)]) == 2
