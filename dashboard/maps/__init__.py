@@ -7,6 +7,7 @@ The package root is the API; modules behind it may move.
 - :func:`add_demo_label` — the 示例数据 label on the map.
 - :func:`prepare_assets` — :func:`ensure_vendor_assets` once per app process.
 - :func:`show_map` / :func:`map_html` — put a map on a page / render it.
+- :func:`map_payload` — a map rendered once per data version and inputs, shared by every session.
 - :mod:`dashboard.maps.views` — whole maps from the engine (:func:`level_map`) and one
   function per layer; :mod:`dashboard.maps.layers` — the compact, text-safe Leaflet
   elements they use; :mod:`dashboard.maps.basemaps` — basemap choices.
@@ -22,12 +23,13 @@ from dashboard.maps.assets import (
     make_map,
 )
 from dashboard.maps.labels import DEMO_LABEL, MapLabel, add_demo_label
-from dashboard.maps.render import map_html, prepare_assets, show_map
+from dashboard.maps.render import MapPayload, map_html, map_payload, prepare_assets, show_map
 from dashboard.maps.views import LAYERS, level_map, new_map
 
 __all__ = [
     "DEMO_LABEL",
     "LAYERS",
+    "MapPayload",
     "ExternalAssetError",
     "MapLabel",
     "add_demo_label",
@@ -37,6 +39,7 @@ __all__ = [
     "level_map",
     "make_map",
     "map_html",
+    "map_payload",
     "new_map",
     "prepare_assets",
     "show_map",

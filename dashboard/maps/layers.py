@@ -243,6 +243,30 @@ class AreaLayer(MacroElement):
         self.data_json = head[:-1] + ',"shapes":' + body + "}"
 
 
+def text_columns(rows: Sequence[Sequence[object]]) -> list[dict[str, list[Any]]]:
+    """Rows of texts as columns; a column with repeats as its distinct texts and one code per row.
+
+    Tooltips of many points repeat most of their texts (``0 件``, an
+    industry, the nearest service point): sent this way, a layer of 8,000
+    firms is about a third of its row-by-row size.
+
+    Examples
+    --------
+    >>> text_columns([["甲", "0 件"], ["乙", "0 件"], ["丙", None], ["丁", "0 件"]])
+    [{'v': ['甲', '乙', '丙', '丁']}, {'k': ['0 件', None], 'v': [0, 0, 1, 0]}]
+    """
+    out: list[dict[str, list[Any]]] = []
+    for column in zip(*rows, strict=True):
+        texts = [None if v is None else str(v) for v in column]
+        distinct = list(dict.fromkeys(texts))
+        if 2 * len(distinct) <= len(texts):
+            code = {text: i for i, text in enumerate(distinct)}
+            out.append({"k": distinct, "v": [code[t] for t in texts]})
+        else:
+            out.append({"v": texts})
+    return out
+
+
 class PointLayer(MacroElement):
     """Many points as canvas circle markers, from column arrays.
 
@@ -260,7 +284,8 @@ class PointLayer(MacroElement):
     labels
         Tooltip row labels (the first value of each row is the title); empty for none.
     values
-        One list of texts per point (same length as ``labels``).
+        One list of texts per point (same length as ``labels``); sent by
+        column (:func:`text_columns`), so repeated texts travel once.
     kind
         ``properties.kind`` reported when a point is clicked.
     ids
@@ -289,11 +314,12 @@ class PointLayer(MacroElement):
                 });
                 m.feature = {type: "Feature", properties: {kind: d.kind, id: d.ids ? d.ids[i] : i}};
                 if (d.labels.length) {
-                    (function (row) {
+                    (function (k) {
                         m.bindTooltip(function () {
+                            var row = d.t.map(function (col) { return col.k ? col.k[col.v[k]] : col.v[k]; });
                             return ipgridTip(row[0], d.labels.slice(1), row.slice(1));
                         }, {className: "ipgrid-tooltip"});
-                    })(d.t[i]);
+                    })(i);
                 }
                 group.addLayer(m);
             }
@@ -328,7 +354,7 @@ class PointLayer(MacroElement):
         if colors is not None:
             data["c"] = [int(c) for c in colors]
         if labels:
-            data["t"] = [[None if v is None else str(v) for v in row] for row in values or []]
+            data["t"] = text_columns(values or [])
         if ids is not None:
             data["ids"] = list(ids)
         self.count = len(lat)

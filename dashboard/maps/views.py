@@ -362,6 +362,11 @@ def firm_tips(src: MapSource) -> pd.Series:
     return src.memo(("firm-tips",), build)
 
 
+def firm_bubbles(firms: pd.DataFrame, limit: int = FIRM_POINTS_LIMIT) -> bool:
+    """Whether :func:`add_firms` draws ``firms`` as counted bubbles (more located firms than ``limit``)."""
+    return len(_located(firms)) > limit
+
+
 def add_firms(fmap: folium.Map, firms: pd.DataFrame, *, shift: Shift = NO_SHIFT, emphasise_without_ip: bool = False,
               limit: int = FIRM_POINTS_LIMIT, src: MapSource | None = None) -> PointLayer | None:
     """Enterprises as points (blue with IP, red without); over ``limit``, counted bubbles instead.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 import altair as alt
+import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -18,7 +19,7 @@ from dashboard import ui
 from dashboard.app_data import LoadedData, current_data
 from dashboard.engine.catalog import LEVEL_LABELS, metric_title, text_of, value_text
 from dashboard.engine.metrics import METRICS
-from dashboard.maps import show_map
+from dashboard.maps import map_payload, show_map
 from dashboard.maps.layers import FlyTo
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import (
@@ -26,6 +27,7 @@ from dashboard.maps.views import (
     add_firms,
     add_outline,
     add_service_points,
+    firm_bubbles,
     firm_legend,
     fit,
     level_shapes,
@@ -178,6 +180,27 @@ def render_area(level: str, page: str) -> None:
     }, file_name=f"{name}_{title}详情", spec=ui.MapSpec(level, metric, name, controls.scheme, controls.k))
 
 
+def area_map(data: LoadedData, level: str, area_id: str, shown: pd.DataFrame, focus: pd.Series | None,
+             controls: ui.Controls) -> folium.Map:
+    """The area outlined among its peers, parks, service points and the ``shown`` firms; flying to ``focus``."""
+    engine = data.engine
+    fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
+    add_outline(fmap, engine, level, shift=shift, color="#3b5b7a", weight=1.2, fill_opacity=0.04,
+                interactive=True, selected=area_id)
+    if level == "town" and engine.has_layer("parks"):
+        add_outline(fmap, engine, "park", shift=shift, weight=2, dash="5 3", labels=False)
+    add_service_points(fmap, engine, shift=shift)
+    drawn = add_firms(fmap, shown, shift=shift, src=engine)
+    if drawn is not None:
+        firm_legend(bubbles=drawn.layer_name == "firm-bins").add_to(fmap)
+    if focus is not None:
+        lon, lat = shift.lonlat(np.array([focus["lon"]], dtype="float64"), np.array([focus["lat"]], dtype="float64"))
+        FlyTo(float(lat[0]), float(lon[0]), str(focus["name"])).add_to(fmap)
+    pos = np.flatnonzero(engine.choropleth(level)["id"].astype(str).to_numpy() == area_id)
+    fit(fmap, bounds_of(level_shapes(engine, level, shift)[pos]))
+    return fmap
+
+
 def firms_section(data: LoadedData, level: str, page: str, area_id: str, name: str, all_firms: pd.DataFrame,
                   controls: ui.Controls) -> None:
     """Filters and search, then the map and the table of the same firms."""
@@ -198,6 +221,7 @@ def firms_section(data: LoadedData, level: str, page: str, area_id: str, name: s
     shown = filter_firms(all_firms, list(b_ind.value), list(b_tier.value), str(b_ip.value))
     query = str(b_q.value).strip()
     focus = None
+    focus_id: int | None = None
     if query:
         shown = search_firms(shown, query)
         if len(shown) == 0:
@@ -224,32 +248,20 @@ def firms_section(data: LoadedData, level: str, page: str, area_id: str, name: s
                           for i, n, u in zip(picks.index, picks["name"], picks["uscc"], strict=True)}
                 chosen = st.selectbox(f"定位到（{len(shown)} 家匹配）", list(labels), format_func=ui.label_of(labels),
                                       key=f"{page}.focus.{query}")
-                focus = engine.firm_table().loc[chosen]
+                focus_id = int(chosen)
+                focus = engine.firm_table().loc[[focus_id]].iloc[0]
             else:
                 st.caption("匹配的企业没有坐标，无法在地图上定位。")
 
     map_col, table_col = st.columns([1, 1], gap="medium")
     with map_col:
-        fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
-        add_outline(fmap, engine, level, shift=shift, color="#3b5b7a", weight=1.2, fill_opacity=0.04,
-                    interactive=True, selected=area_id)
-        if level == "town" and engine.has_layer("parks"):
-            add_outline(fmap, engine, "park", shift=shift, weight=2, dash="5 3", labels=False)
-        add_service_points(fmap, engine, shift=shift)
-        drawn = add_firms(fmap, shown, shift=shift, src=engine)
-        if drawn is not None:
-            firm_legend(bubbles=drawn.layer_name == "firm-bins").add_to(fmap)
-        if focus is not None:
-            lon, lat = shift.lonlat(np.array([focus["lon"]], dtype="float64"),
-                                    np.array([focus["lat"]], dtype="float64"))
-            FlyTo(float(lat[0]), float(lon[0]), str(focus["name"])).add_to(fmap)
-        stats = engine.choropleth(level)
-        pos = np.flatnonzero(stats["id"].astype(str).to_numpy() == area_id)
-        fit(fmap, bounds_of(level_shapes(engine, level, shift)[pos]))
+        inputs = (page, level, area_id, tuple(b_ind.value), tuple(b_tier.value), str(b_ip.value), query,
+                  focus_id, controls.basemap, data.is_demo)
+        fmap = map_payload(engine, inputs, lambda: area_map(data, level, area_id, shown, focus, controls))
         map_key = f"{page}.map"
         show_map(fmap, key=map_key, height=520, returned_objects=["last_active_drawing"],
                  on_change=functools.partial(on_area_click, page, map_key, level))
-        if drawn is not None and drawn.layer_name == "firm-bins":
+        if firm_bubbles(shown):
             st.caption(f"企业超过 {FIRM_POINTS_LIMIT:,} 家，地图按约 1 千米聚合显示；"
                        "按产业、类别或名称筛选后显示每家企业。")
     with table_col:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 
+import folium
 import pandas as pd
 import streamlit as st
 
 from dashboard import ui
-from dashboard.app_data import current_data
+from dashboard.app_data import LoadedData, current_data
 from dashboard.engine import gi as gi_mod
 from dashboard.engine.catalog import MISSING_TEXT, text_of
-from dashboard.maps import show_map
+from dashboard.maps import map_payload, show_map
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import add_gi_areas, add_outline, fit, level_shapes, new_map
 
@@ -22,6 +23,16 @@ def on_gi_click(key: str) -> None:
     props = ((st.session_state.get(key) or {}).get("last_active_drawing") or {}).get("properties") or {}
     if props.get("kind") == "gi" and props.get("id") is not None:
         st.session_state[f"{PAGE}.gi"] = str(props["id"])
+
+
+def gi_map(data: LoadedData, name: str, controls: ui.Controls) -> folium.Map:
+    """The production areas over the towns, ``name`` emphasised."""
+    engine = data.engine
+    fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
+    add_outline(fmap, engine, "town", shift=shift, color="#3b5b7a", weight=1.0, fill_opacity=0.03)
+    add_gi_areas(fmap, engine, shift=shift, selected=name)
+    fit(fmap, bounds_of(level_shapes(engine, "town", shift)))
+    return fmap
 
 
 def render() -> None:
@@ -56,10 +67,7 @@ def render() -> None:
                           meta=ui.meta_rows(data, ("地理标志", name)),
                           caption="镇街等信息取自企业名录（名称完全一致时）")
     with map_col:
-        fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
-        add_outline(fmap, engine, "town", shift=shift, color="#3b5b7a", weight=1.0, fill_opacity=0.03)
-        add_gi_areas(fmap, engine, shift=shift, selected=name)
-        fit(fmap, bounds_of(level_shapes(engine, "town", shift)))
+        fmap = map_payload(engine, (PAGE, name, controls.basemap, data.is_demo), lambda: gi_map(data, name, controls))
         key = f"{PAGE}.map"
         show_map(fmap, key=key, height=560, returned_objects=["last_active_drawing"],
                  on_change=functools.partial(on_gi_click, key))

@@ -7,13 +7,15 @@ replaces the picker.
 
 from __future__ import annotations
 
+import folium
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from dashboard import ui
 from dashboard.app_data import LoadedData, current_data
 from dashboard.engine.catalog import format_number
-from dashboard.maps import show_map
+from dashboard.maps import map_payload, show_map
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import add_firms, add_outline, add_service_points, firm_legend, fit, level_shapes, new_map
 
@@ -66,6 +68,20 @@ def render() -> None:
                           meta=ui.meta_rows(data))
 
 
+def commissioner_map(data: LoadedData, ids: list[str], firms: pd.DataFrame, controls: ui.Controls) -> folium.Map:
+    """The commissioner's cells, the service points and the firms in them, 培育对象 drawn larger."""
+    engine = data.engine
+    fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
+    add_outline(fmap, engine, "grid", shift=shift, ids=ids, color="#6a51a3", weight=2, fill_opacity=0.08,
+                interactive=True)
+    add_service_points(fmap, engine, shift=shift)
+    if add_firms(fmap, firms, shift=shift, emphasise_without_ip=True, src=engine) is not None:
+        firm_legend(without_ip_label="培育对象（无知识产权）").add_to(fmap)
+    pos = np.flatnonzero(engine.areas("grid")["id"].astype(str).isin(set(ids)).to_numpy())
+    fit(fmap, bounds_of(level_shapes(engine, "grid", shift)[pos]), padding=6)
+    return fmap
+
+
 def show_commissioner(data: LoadedData, who: str, controls: ui.Controls) -> None:
     """Figures, map and lists of one commissioner."""
     engine = data.engine
@@ -81,14 +97,8 @@ def show_commissioner(data: LoadedData, who: str, controls: ui.Controls) -> None
                 f"**{format_number(summary.with_ip)}** 家有知识产权　"
                 f":red[**{format_number(summary.without_ip)}** 家培育对象]",
                 help="培育对象：辖区内还没有任何有效专利、商标、著作权的企业")
-    fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
-    add_outline(fmap, engine, "grid", shift=shift, ids=ids, color="#6a51a3", weight=2, fill_opacity=0.08,
-                interactive=True)
-    add_service_points(fmap, engine, shift=shift)
-    if add_firms(fmap, firms, shift=shift, emphasise_without_ip=True, src=engine) is not None:
-        firm_legend(without_ip_label="培育对象（无知识产权）").add_to(fmap)
-    pos = np.flatnonzero(engine.areas("grid")["id"].astype(str).isin(set(ids)).to_numpy())
-    fit(fmap, bounds_of(level_shapes(engine, "grid", shift)[pos]), padding=6)
+    fmap = map_payload(engine, (PAGE, who, controls.basemap, data.is_demo),
+                       lambda: commissioner_map(data, ids, firms, controls))
     show_map(fmap, key=f"{PAGE}.map", height=380)
 
     meta = ui.meta_rows(data, ("网格专员", who), ("网格", "、".join(ids)))

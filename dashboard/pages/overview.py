@@ -9,7 +9,7 @@ from dashboard import ui
 from dashboard.app_data import LoadedData, current_data
 from dashboard.engine.catalog import LEVEL_LABELS, metric_title
 from dashboard.engine.metrics import METRICS
-from dashboard.maps import show_map
+from dashboard.maps import map_payload, show_map
 from dashboard.maps.views import level_map
 from dashboard.pages import page_file
 
@@ -73,8 +73,10 @@ def render() -> None:
     map_col, rank_col = st.columns([3, 2], gap="medium")
     with map_col:
         st.subheader(f"{LEVEL_LABELS[level]} · {metric_title(metric)}", anchor=False)
-        fmap = level_map(data.engine, level, metric, controls.scheme, controls.k, controls.layers,
-                         basemap=controls.basemap, demo=data.is_demo)
+        fmap = map_payload(data.engine, (PAGE, level, metric, controls.scheme, controls.k, controls.layers,
+                                         controls.basemap, data.is_demo),
+                           lambda: level_map(data.engine, level, metric, controls.scheme, controls.k, controls.layers,
+                                             basemap=controls.basemap, demo=data.is_demo))
         show_map(fmap, key=MAP_KEY, height=560,
                  returned_objects=["last_active_drawing"] if level in DETAIL_PAGES else (),
                  on_change=on_map_click if level in DETAIL_PAGES else None)

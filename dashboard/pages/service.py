@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import folium
+import pandas as pd
 import streamlit as st
 
 from dashboard import ui
-from dashboard.app_data import current_data
-from dashboard.maps import show_map
+from dashboard.app_data import LoadedData, current_data
+from dashboard.maps import map_payload, show_map
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import (
     add_firms,
@@ -27,6 +29,25 @@ UNCOVERED_COLUMNS = ("name", "town", "industry", "has_ip", "nearest_service", "n
 COVERAGE_COLUMNS = ("name", "located", "covered", "service_coverage_rate", "enterprises")
 SITE_COLUMNS = ("rank", "town", "grid_id", "gain", "cumulative", "cumulative_share", "radius_m", "lon", "lat")
 MAX_SITES = 20
+
+
+def service_map(data: LoadedData, uncovered: pd.DataFrame, sites: pd.DataFrame | None,
+                controls: ui.Controls) -> folium.Map:
+    """Service points with their reach, the uncovered firms and the suggested sites over the towns."""
+    engine = data.engine
+    fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
+    add_outline(fmap, engine, "town", shift=shift, color="#3b5b7a", weight=1.2, interactive=True,
+                fill_opacity=0.03)
+    add_service_points(fmap, engine, shift=shift, reach=True, radius=7)
+    if add_firms(fmap, uncovered, shift=shift, src=engine) is not None:
+        firm_legend(with_ip_label="未覆盖·有知识产权", without_ip_label="未覆盖·无知识产权",
+                    position="bottomright").add_to(fmap)
+    add_sites(fmap, sites, shift=shift)
+    legend = service_legend(engine, sites=sites is not None and len(sites) > 0)
+    if legend is not None:
+        legend.add_to(fmap)
+    fit(fmap, bounds_of(level_shapes(engine, "town", shift)))
+    return fmap
 
 
 def render() -> None:
@@ -52,18 +73,8 @@ def render() -> None:
               help="在全区 1 千米网格中心中，逐个选出能新覆盖最多未覆盖企业的位置（贪心最大覆盖）")
     sites = engine.suggest_sites(int(k.value)) if int(k.value) > 0 else None
 
-    fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
-    add_outline(fmap, engine, "town", shift=shift, color="#3b5b7a", weight=1.2, interactive=True,
-                fill_opacity=0.03)
-    add_service_points(fmap, engine, shift=shift, reach=True, radius=7)
-    if add_firms(fmap, uncovered, shift=shift, src=engine) is not None:
-        firm_legend(with_ip_label="未覆盖·有知识产权", without_ip_label="未覆盖·无知识产权",
-                    position="bottomright").add_to(fmap)
-    add_sites(fmap, sites, shift=shift)
-    legend = service_legend(engine, sites=sites is not None and len(sites) > 0)
-    if legend is not None:
-        legend.add_to(fmap)
-    fit(fmap, bounds_of(level_shapes(engine, "town", shift)))
+    fmap = map_payload(engine, (PAGE, int(k.value), controls.basemap, data.is_demo),
+                       lambda: service_map(data, uncovered, sites, controls))
     show_map(fmap, key=f"{PAGE}.map", height=600)
     st.caption("圆圈为各站点的服务半径；地图上的企业点是未被任何站点覆盖的企业；紫色为建议新增站点及其半径。")
 

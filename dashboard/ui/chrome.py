@@ -242,7 +242,8 @@ def page_actions(page: str, data: LoadedData, tables: Mapping[str, Callable[[], 
         What the page's map shows: the static-map export buttons of
         :func:`dashboard.exports.app.app_button` (PNG/PDF/SVG/HTML, rendered
         only when clicked) are offered for it here — the single place every map
-        page's export goes.
+        page's export goes.  They are drawn only while their expander is open,
+        so a page's rerun does not prepare an export nobody asked for.
     meta
         Extra rows of the workbook's 说明 sheet (e.g. the filters).
     """
@@ -250,8 +251,12 @@ def page_actions(page: str, data: LoadedData, tables: Mapping[str, Callable[[], 
                   file_name, key=f"{page}.actions.xlsx", meta=meta_rows(data, *meta),
                   help="本页全部表格，每个表一个工作表")
     if spec is not None:
-        with st.expander("导出地图（PNG / PDF / SVG / 离线 HTML）", icon=":material/image:"):
-            _export_button(page, data, spec)
+        # lazy: the export view (classes, projected outlines) is built only while the expander is open
+        box = st.expander("导出地图（PNG / PDF / SVG / 离线 HTML）", icon=":material/image:",
+                          key=f"{page}.export.open", on_change="rerun")
+        if box.open:
+            with box:
+                _export_button(page, data, spec)
 
 
 def _sheet(frame: pd.DataFrame) -> pd.DataFrame:
