@@ -7,6 +7,8 @@ district.  Pages live in ``dashboard/pages/`` (one small module each).
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -52,4 +54,23 @@ def main() -> None:
     ui.publish()
 
 
-main()
+RUN_LOG_ENV = "IPGRID_RUN_LOG"
+"""When set, the path of a file each script run appends its end time and seconds to (``bench/users.py``)."""
+
+
+def timed_main() -> None:
+    """:func:`main`, timed on the server when :data:`RUN_LOG_ENV` names a log (page switches end a run too)."""
+    log = os.environ.get(RUN_LOG_ENV)
+    if not log:
+        main()
+        return
+    start = time.perf_counter()
+    try:
+        main()
+    finally:
+        elapsed = time.perf_counter() - start
+        with open(log, "a", encoding="utf-8") as out:  # one short line per run: appends don't interleave
+            out.write(f"{time.time():.3f}\t{elapsed:.4f}\n")
+
+
+timed_main()

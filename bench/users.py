@@ -198,6 +198,10 @@ class Level:
     server_cpu_s: float = 0.0
     browser_cpu_s: float = 0.0
     browser_kinds: dict[str, float] = field(default_factory=dict)
+    window: tuple[float, float] = (0.0, 0.0)
+    """Epoch seconds of the clicks' start and end."""
+    server_times: list[float] = field(default_factory=list)
+    """Server time of each script run in the window, from the app's run log (``IPGRID_RUN_LOG``)."""
 
 
 # --------------------------------------------------------------------------- data and server
@@ -248,6 +252,7 @@ def start_server(port: int, data: Path | None, log: Path, wrap: list[str]) -> su
     """``streamlit run streamlit_app.py`` on 127.0.0.1:``port`` (optionally under ``wrap``, e.g. a profiler)."""
     env = dict(os.environ)
     env.pop("IPGRID_DATA", None)
+    env["IPGRID_RUN_LOG"] = str(log.with_name("runs.tsv"))  # the app appends each script run's server time
     if data is not None:
         env["IPGRID_DATA"] = str(data)
     cmd = [*wrap, sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
@@ -524,7 +529,20 @@ async def run_level(browser: Any, base: str, users: int, args: argparse.Namespac
     await sampling
     level.browser_cpu_s = sampler.browser_cpu_s() - browser0
     level.browser_kinds = {k: round(v - kinds0.get(k, 0.0), 1) for k, v in sampler.browser_by_kind().items()}
+    level.window = (time.time() - level.seconds, time.time())
     return level
+
+
+def server_runs(runs_log: Path, window: tuple[float, float]) -> list[float]:
+    """Seconds of every script run the server finished within ``window`` (epoch seconds)."""
+    if not runs_log.exists():
+        return []
+    out = []
+    for line in runs_log.read_text(encoding="utf-8").splitlines():
+        end, seconds, *_ = line.split("\t")
+        if window[0] <= float(end) <= window[1]:
+            out.append(float(seconds))
+    return out
 
 
 # --------------------------------------------------------------------------- report
@@ -548,6 +566,8 @@ def summary(level: Level) -> dict[str, Any]:
         by_page.setdefault(path, []).append(t)
     return {
         "p50_s": round(percentile(times, 0.5), 3), "p95_s": round(percentile(times, 0.95), 3),
+        "server_p50_s": round(percentile(level.server_times, 0.5), 3),
+        "server_p95_s": round(percentile(level.server_times, 0.95), 3), "server_runs": len(level.server_times),
         "errors": level.errors.total, "visits": len(times), "max_s": round(max(times, default=float("nan")), 3),
         "open_p50_s": round(percentile(level.opens, 0.5), 3),
         "page_p50_s": {p: round(statistics.median(v), 3) for p, v in by_page.items()},
@@ -571,7 +591,7 @@ def print_table(levels: dict[str, dict[str, Any]]) -> None:
             print(f"      ! {line}")
 
 
-async def bench(args: argparse.Namespace, base: str, sampler: Sampler) -> dict[str, Any]:
+async def bench(args: argparse.Namespace, base: str, sampler: Sampler, runs_log: Path) -> dict[str, Any]:
     from playwright.async_api import async_playwright  # noqa: PLC0415
 
     deadline = time.monotonic() + args.max_seconds
@@ -585,6 +605,7 @@ async def bench(args: argparse.Namespace, base: str, sampler: Sampler) -> dict[s
             if time.monotonic() > deadline:
                 break
             level = await run_level(browser, base, n, args, sampler, deadline)
+            level.server_times = server_runs(runs_log, level.window)
             levels[str(n)] = summary(level)
         await browser.close()
     return {"first_load_s": first, "first_load_errors": errors.total, "first_errors": errors.first[:5],
@@ -625,14 +646,15 @@ def main() -> int:
     print(f"# {base}  data {data or 'demo'}  users {args.users}  rounds {args.rounds}  "
           f"load average before {load_before[0]:.2f}", flush=True)
     try:
-        result = asyncio.run(bench(args, base, sampler))
+        result = asyncio.run(bench(args, base, sampler, log.with_name("runs.tsv")))
     finally:
         stop_server(server)
     levels = result["levels"]
     print_table(levels)
     out = {
-        "users": {n: {k: s[k] for k in ("p50_s", "p95_s", "errors", "visits", "max_s", "open_p50_s", "seconds",
-                                        "server_cpu_s", "browser_cpu_s")}
+        "users": {n: {k: s[k] for k in ("p50_s", "p95_s", "server_p50_s", "server_p95_s", "server_runs", "errors",
+                                        "visits", "max_s", "open_p50_s", "seconds", "server_cpu_s",
+                                        "browser_cpu_s")}
                   for n, s in levels.items()},
         "server_rss_mb": round(sampler.rss_peak_mb, 1),
         "first_load_s": result["first_load_s"],
@@ -643,8 +665,10 @@ def main() -> int:
         "load_average_before": round(load_before[0], 2),
     }
     one, eight = levels.get("1"), levels.get("8")
-    out["goal_met"] = bool(one and eight and one["p50_s"] < GOAL_P50_1_S and eight["p95_s"] < GOAL_P95_S
-                           and all(s["errors"] == 0 for s in levels.values()))
+    # the issue's goal is on server time (a script run on the server); the click-to-drawn times include the
+    # browser's rendering on the same 2 cores and are reported beside it
+    out["goal_met"] = bool(one and eight and one["server_p50_s"] < GOAL_P50_1_S
+                           and eight["server_p95_s"] < GOAL_P95_S and all(s["errors"] == 0 for s in levels.values()))
     print(json.dumps(out, ensure_ascii=False))
     return 0
 
