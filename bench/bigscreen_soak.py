@@ -26,17 +26,17 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
+from common import Errors, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 KIOSK = ROOT / "kiosk.py"
@@ -63,31 +63,6 @@ class Sample:
     heap_mb: float
     dom_nodes: int
     errors: int
-
-
-@dataclass
-class Errors:
-    """Everything that went wrong, by kind (first few messages kept)."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    first: list[str] = field(default_factory=list)
-
-    def add(self, kind: str, text: str) -> None:
-        """Count one error of ``kind``."""
-        self.counts[kind] = self.counts.get(kind, 0) + 1
-        if len(self.first) < 10:
-            self.first.append(f"{kind}: {text[:300]}")
-
-    @property
-    def total(self) -> int:
-        """Errors of every kind."""
-        return sum(self.counts.values())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(port: int, data: str | None, log: Path) -> subprocess.Popen[bytes]:

@@ -64,7 +64,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -77,6 +76,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from common import Errors, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "streamlit_app.py"
@@ -167,25 +167,6 @@ CLICK_JS = """
 
 
 @dataclass
-class Errors:
-    """Everything that went wrong, by kind (first few messages kept)."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    first: list[str] = field(default_factory=list)
-
-    def add(self, kind: str, text: str) -> None:
-        """Count one error of ``kind``."""
-        self.counts[kind] = self.counts.get(kind, 0) + 1
-        if len(self.first) < 10:
-            self.first.append(f"{kind}: {text[:300]}")
-
-    @property
-    def total(self) -> int:
-        """Errors of every kind."""
-        return sum(self.counts.values())
-
-
-@dataclass
 class Level:
     """What one level of concurrency measured."""
 
@@ -240,12 +221,6 @@ def firms_folder(n_firms: int, seed: int) -> Path:
     rows["所属镇街"] = None
     rows.to_csv(table, index=False, encoding="utf-8-sig")
     return folder
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(port: int, data: Path | None, log: Path, wrap: list[str]) -> subprocess.Popen[bytes]:
