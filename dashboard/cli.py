@@ -41,8 +41,10 @@ from dashboard.engine.catalog import (
 )
 from dashboard.engine.grids import SHAPES, cell_count_text
 from dashboard.engine.targets import TargetStatus, status_text
+from dashboard.store import open_data
+from dashboard.store.cli import add_store_parsers
 from dashboard.theme import SEQUENTIAL
-from loaders import DataBundle, IpgridError, ProblemLog, load_folder
+from loaders import DataBundle, IpgridError, ProblemLog
 from loaders.config import DEFAULT_MAX_GENERATED_CELLS
 from loaders.errors import GeneratedGridTooLargeError, GridSizeError
 from loaders.problems import PROBLEM_LABELS, SEVERITY_LABELS
@@ -101,7 +103,9 @@ def print_validation(bundle: DataBundle, problems: ProblemLog, out: TextIO | Non
             LAYERS[name].label, layer.file, str(layer.rows), str(layer.accepted), layer.crs or "-",
             str(problems.count(name, "error")), str(problems.count(name, "warning")),
         ])
-    title = f"数据文件夹：{bundle.folder}"
+    version = bundle.version
+    title = (f"数据文件夹：{bundle.folder}" if version is None
+             else f"存储版本：数据截至 {getattr(version, 'as_of', '')}（导入自 {bundle.folder}）")
     if bundle.is_demo:
         title += "（示例数据）"
     print(title, file=out)
@@ -136,7 +140,7 @@ def write_problems(problems: ProblemLog, path: Path) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    bundle = load_folder(Path(args.path))
+    bundle = open_data(args.path, as_of=args.as_of, analysis=False)
     problems = Engine(bundle).problems  # the loaders' problems + unmatched rights holders
     if args.json:
         json.dump(validation_report(bundle, problems), sys.stdout, ensure_ascii=False, indent=1)
@@ -195,7 +199,7 @@ def check_generated_grid(engine: Engine) -> None:
 def _grid_engine(args: argparse.Namespace) -> Engine:
     """The engine of ``stats``: generated-grid options applied, checked, or noted as unused."""
     chosen = {"--cell-m": args.cell_m, "--shape": args.shape, "--over": args.over}
-    engine = Engine(load_folder(Path(args.path), analysis=True), year=args.year,
+    engine = Engine(open_data(args.path, as_of=args.as_of), year=args.year,
                     grid_cell_m=DEFAULT_GRID_CELL_M if args.cell_m is None else args.cell_m,
                     grid_shape=args.shape or "square", grid_over=args.over or "parks")
     if engine.has_layer("grids"):
@@ -223,7 +227,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
-    engine = Engine(load_folder(Path(args.path), analysis=True))
+    engine = Engine(open_data(args.path, as_of=args.as_of))
     town = engine.stats("town")
     uncovered = engine.uncovered_firms()
     suggestions = engine.suggest_sites(args.suggest) if args.suggest else pd.DataFrame()
@@ -316,7 +320,7 @@ def print_targets(targets: pd.DataFrame, title: str) -> None:
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
-    engine = Engine(load_folder(Path(args.path), analysis=True))
+    engine = Engine(open_data(args.path, as_of=args.as_of))
     targets = engine.targets()
     if args.json:
         if not len(targets):
@@ -362,7 +366,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         msg = f"输出文件「{out.name}」的扩展名与格式 {fmt} 不符：请用 {FORMATS[fmt].suffix} 结尾"
         raise ExportError(msg)
     _check_output(out)
-    engine = Engine(load_folder(Path(args.path), analysis=True), year=args.year)
+    engine = Engine(open_data(args.path, as_of=args.as_of), year=args.year)
     data = export_map(engine, args.level, args.area, args.metric, fmt, args.size, args.scheme, args.k)
     _write_output(out, data)
     size = "" if fmt == "html" else f"，{PAGE_SIZES[args.size].label}"
@@ -382,7 +386,7 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
         msg = f"图集是 PDF 文件：输出文件「{out.name}」请用 .pdf 结尾"
         raise ExportError(msg)
     _check_output(out)
-    engine = Engine(load_folder(Path(args.path), analysis=True), year=args.year)
+    engine = Engine(open_data(args.path, as_of=args.as_of), year=args.year)
     buffer = io.BytesIO()
     info = write_atlas(engine, args.level, buffer, args.metric, args.scheme, args.k)
     _write_output(out, buffer.getvalue())
@@ -455,18 +459,27 @@ def _add_theme_options(p: argparse.ArgumentParser) -> None:
     _year_option(p)
 
 
+PATH_HELP = "数据文件夹，或存储（.gpkg 文件、postgresql:// 地址）"
+AS_OF_HELP = "存储中的数据截至日 YYYY-MM-DD（默认最新版本；只用于存储）"
+
+
+def _path_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", help=PATH_HELP)
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help=AS_OF_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = ChineseArgumentParser(prog="ipgrid", description="知识产权网格地图：数据检查、统计与地图导出")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="检查数据文件夹，列出每个图层的行数、坐标系和问题")
-    p.add_argument("path", help="数据文件夹")
+    _path_argument(p)
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.add_argument("--problems", metavar="FILE", help="把全部问题写入 .xlsx 或 .csv")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("stats", help="按全区、镇街、园区或网格统计企业与知识产权指标")
-    p.add_argument("path", help="数据文件夹")
+    _path_argument(p)
     p.add_argument("--level", choices=list(LEVEL_LABELS), default="town", help="统计层级（默认 town）")
     _year_option(p)
     p.add_argument("--cell-m", type=positive_number("米"),
@@ -480,14 +493,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_stats)
 
     p = sub.add_parser("coverage", help="服务站点覆盖：各镇街覆盖率、未覆盖企业、建议新增站点")
-    p.add_argument("path", help="数据文件夹")
+    _path_argument(p)
     p.add_argument("--suggest", type=integer_in(0, MAX_SUGGESTED_SITES), default=0, metavar="K",
                    help=f"建议新增 K 个站点（0–{MAX_SUGGESTED_SITES}）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.set_defaults(func=_cmd_coverage)
 
     p = sub.add_parser("targets", help="年度指标对照目标：最新值、完成进度、达标情况（与应用、大屏一致）")
-    p.add_argument("path", help="数据文件夹")
+    _path_argument(p)
     p.add_argument("--json", action="store_true", help="以 JSON 输出（对象列表）")
     p.set_defaults(func=_cmd_targets)
 
@@ -495,7 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     from dashboard.exports.pages import DEFAULT_SIZE, PAGE_SIZES
 
     p = sub.add_parser("export", help="导出专题地图：PNG（300 dpi）、PDF（矢量）、SVG 或离线 HTML")
-    p.add_argument("path", help="数据文件夹")
+    _path_argument(p)
     p.add_argument("--level", choices=list(LEVEL_LABELS), default="town", help="地图层级（默认 town）")
     p.add_argument("--area", metavar="NAME", help="只画某个镇街、园区或网格（名称或网格编号）及其范围")
     p.add_argument("--format", choices=FORMAT_KEYS, help="导出格式（默认按 --out 的扩展名）")
@@ -506,13 +519,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("atlas", help="导出地图集 PDF：封面、汇总表、每个区域一页；网格层级另附专员走访清单")
-    p.add_argument("path", help="数据文件夹")
+    _path_argument(p)
     p.add_argument("--level", choices=ATLAS_LEVELS, default="town", help="图集层级（默认 town）")
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件")
     _add_theme_options(p)
     p.set_defaults(func=_cmd_atlas)
 
     add_bigscreen_parser(sub)
+    add_store_parsers(sub)
     return parser
 
 

@@ -1117,11 +1117,11 @@ def build_indicators(enterprises: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- writers
 
 
-def _fix_gpkg_timestamps(path: Path) -> None:
-    """Pin the GeoPackage change stamps so the same seed writes the same bytes."""
+def _fix_gpkg_timestamps(path: Path, data_date: str = DATA_DATE) -> None:
+    """Pin the GeoPackage change stamps (to ``data_date``) so the same seed writes the same bytes."""
     con = sqlite3.connect(path)
     try:
-        con.execute("UPDATE gpkg_contents SET last_change = ?", (f"{DATA_DATE}T00:00:00.000Z",))
+        con.execute("UPDATE gpkg_contents SET last_change = ?", (f"{data_date}T00:00:00.000Z",))
         con.commit()
     finally:
         con.close()
@@ -1133,10 +1133,10 @@ def _fix_gpkg_timestamps(path: Path) -> None:
             f.write((1).to_bytes(4, "big"))
 
 
-def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str, *, data_date: str = DATA_DATE) -> None:
     path.unlink(missing_ok=True)
     frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
-    _fix_gpkg_timestamps(path)
+    _fix_gpkg_timestamps(path, data_date)
 
 
 def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
@@ -1145,7 +1145,8 @@ def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
                   layer_options={"COORDINATE_PRECISION": 6})
 
 
-def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
+def _write_xlsx(table: pd.DataFrame, path: Path, *, subtitle: str = ENTERPRISE_SUBTITLE,
+                stamp: tuple[int, int, int, int, int, int] = _FIXED_STAMP) -> None:
     """Write the enterprise sheet: title row, subtitle row, header on row 3."""
     wb = Workbook()
     ws = wb.worksheets[0]  # the one sheet a new workbook has (the active one)
@@ -1155,7 +1156,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     ws["A1"].font = Font(bold=True, size=14)
     ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append([ENTERPRISE_SUBTITLE])
+    ws.append([subtitle])
     ws.append(list(ENTERPRISE_HEADERS))
     for cell in ws[3]:
         cell.font = Font(bold=True)
@@ -1167,20 +1168,21 @@ def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
     ws.freeze_panes = "C4"
     buffer = io.BytesIO()
     wb.save(buffer)
-    _write_stable_zip(buffer.getvalue(), path)
+    _write_stable_zip(buffer.getvalue(), path, stamp)
 
 
-def _write_stable_zip(data: bytes, path: Path) -> None:
-    """Re-pack an xlsx with fixed zip and document timestamps (byte-stable output)."""
-    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*_FIXED_STAMP)
+def _write_stable_zip(data: bytes, path: Path,
+                      stamp: tuple[int, int, int, int, int, int] = _FIXED_STAMP) -> None:
+    """Re-pack an xlsx with fixed zip and document timestamps (``stamp``; byte-stable output)."""
+    text_stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*stamp)
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w") as dst:
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rf"\g<1>{stamp}",
+                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rf"\g<1>{text_stamp}",
                               body.decode("utf-8"))
                 body = text.encode("utf-8")
-            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_STAMP)
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(fixed, body)
 
@@ -1224,7 +1226,8 @@ def build_commissioner_roster(grid: gpd.GeoDataFrame, commissioners: Sequence[tu
     return pd.DataFrame(rows)
 
 
-def _write_plain_xlsx(table: pd.DataFrame, path: Path, sheet: str) -> None:
+def _write_plain_xlsx(table: pd.DataFrame, path: Path, sheet: str, *,
+                      stamp: tuple[int, int, int, int, int, int] = _FIXED_STAMP) -> None:
     """Write a one-sheet workbook with the header on row 1, byte-stable."""
     wb = Workbook()
     ws = wb.worksheets[0]  # the one sheet a new workbook has (the active one)
@@ -1234,7 +1237,7 @@ def _write_plain_xlsx(table: pd.DataFrame, path: Path, sheet: str) -> None:
         ws.append([None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in row])
     buffer = io.BytesIO()
     wb.save(buffer)
-    _write_stable_zip(buffer.getvalue(), path)
+    _write_stable_zip(buffer.getvalue(), path, stamp)
 
 
 def _readme(seed: int, spare: tuple[str, str], missing_town: str, n_firms: int) -> str:

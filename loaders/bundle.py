@@ -69,6 +69,11 @@ class DataBundle:
     config: FolderConfig
     layers: dict[str, Layer] = field(default_factory=dict)
     problems: ProblemLog = field(default_factory=ProblemLog)
+    precomputed: object | None = None
+    """What the engine computed for these layers before, kept by a store with the version
+    (:class:`dashboard.engine.precomputed.Precomputed`); ``None`` for a folder read from files."""
+    version: object | None = None
+    """The store version these layers are (:class:`dashboard.store.Version`); ``None`` for a folder."""
 
     def frame(self, name: str) -> pd.DataFrame | None:
         """Canonical frame of layer ``name``, or ``None`` when the folder has none."""

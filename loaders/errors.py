@@ -88,3 +88,19 @@ class FolderChoiceError(DataFolderError):
 
 class FolderScanError(DataFolderError):
     """The data folder cannot be listed cheaply: it holds too many files, or it cannot be read."""
+
+
+class StoreError(IpgridError):
+    """A store cannot be opened or written: not a store, a newer format, a database that refuses."""
+
+
+class StoreBusyError(StoreError):
+    """Another import or change holds the store; this one waited and gave up, nothing was written."""
+
+
+class VersionNotFoundError(StoreError, ValueError):
+    """No version of the store has the as-of date asked for (the message lists those it has)."""
+
+
+class ImportRefusedError(StoreError):
+    """An import was refused before anything was written: the folder has errors, or a date is not a date."""

@@ -10,6 +10,10 @@ dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_apt+=(fonts-noto-cjk)
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need_apt+=(qpdf)
 command -v gs >/dev/null 2>&1 || need_apt+=(ghostscript)
+# PostgreSQL + PostGIS for the PostGIS store's tests: tests/pg_cluster.py initdb's and starts its own
+# throwaway cluster (never the system one) and stops it at the end of the run.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql)
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -19,6 +23,9 @@ fi
 
 echo "==> pip install -e .[test]"
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+# The PostGIS store's drivers (until pyproject.toml lists them): SQLAlchemy, GeoAlchemy2 (geopandas'
+# to_postgis/read_postgis) and psycopg 3 (the tests' URLs are postgresql+psycopg://).
+python3 -m pip install -q --disable-pip-version-check "sqlalchemy>=2.0" "geoalchemy2>=0.15" "psycopg[binary]>=3.1"
 
 echo "==> ruff check"
 python3 -m ruff check .

@@ -6,8 +6,10 @@ the whole session: starting Streamlit takes seconds, Chromium about one more.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from pg_cluster import PgCluster, PgStartError, PgUnavailableError
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -306,3 +309,38 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --------------------------------------------------------------------------- PostgreSQL + PostGIS
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(request: pytest.FixtureRequest) -> PgCluster:
+    """One throwaway PostgreSQL + PostGIS cluster (``tests/pg_cluster.py``), started on first use.
+
+    Stopped at the end of the session by a finalizer (also after Ctrl-C); its watchdog stops it
+    if pytest is killed. Fails (never skips) when PostgreSQL or PostGIS is not installed.
+    """
+    cluster = PgCluster()
+    request.addfinalizer(cluster.stop)  # before start(): a half-started cluster is stopped too
+    try:
+        cluster.start()
+    except PgUnavailableError as exc:
+        problem = f"PostgreSQL tests need a local PostgreSQL + PostGIS: {exc}"
+    except PgStartError as exc:
+        problem = f"the test PostgreSQL cluster did not start: {exc}"
+    else:
+        return cluster
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback
+
+
+_pg_databases = itertools.count(1)
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster, request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL (``postgresql+psycopg://…``) of a new empty database with PostGIS, dropped after the test."""
+    name = f"t{next(_pg_databases)}_{re.sub(r'[^a-z0-9]+', '_', request.node.name.lower())}"[:63]
+    url = pg_cluster.new_database(name)
+    yield url
+    pg_cluster.drop_database(name)

@@ -27,8 +27,9 @@ from dashboard.engine import placement as pl
 from dashboard.engine.catalog import LEVEL_LABELS, LEVELS, MAPPABLE_METRICS, WAN_PER_YI, text_of
 from dashboard.engine.memo import Memo
 from dashboard.engine.metrics import METRICS
+from dashboard.engine.precomputed import Precomputed, grid_key
 from dashboard.engine.ranking import rank_values, share_of_top
-from dashboard.engine.rights import RightsRollup, rollup_rights
+from dashboard.engine.rights import HolderMatching, RightsRollup, match_holders, rollup_rights
 from dashboard.engine.targets import target_progress
 from loaders import DataBundle, ProblemLog
 from loaders.config import FolderConfig
@@ -208,6 +209,8 @@ class Engine:
         self.grid_shape = cast(grid_mod.GridShape, grid_shape)
         self.metric_crs = bundle.config.metric_crs
         self._rights_log = ProblemLog()
+        stored = bundle.precomputed
+        self._stored: Precomputed | None = stored if isinstance(stored, Precomputed) else None
         self._tables = Memo()
         self._volatile = Memo(entries=VOLATILE_ENTRIES)
 
@@ -278,18 +281,30 @@ class Engine:
         return self._layer("parks")
 
     @cached_property
+    def matching(self) -> HolderMatching | None:
+        """Each right's holders matched to firms (kept by a store), when the folder has an ip_records layer."""
+        if self._stored is not None:
+            return self._stored.load_matching()
+        records = self._layer("ip_records")
+        return None if records is None else match_holders(records, self.enterprises)
+
+    @cached_property
     def rights(self) -> RightsRollup | None:
         """Rights rolled up to enterprises, when the folder has an ip_records layer."""
+        if self._stored is not None and self.year is None:
+            return self._stored.rights
         records = self._layer("ip_records")
         if records is None:
             return None
         file = self.bundle.layers["ip_records"].file
         return rollup_rights(records, self.enterprises, year=self.year,
-                             log=self._rights_log, file=file)
+                             log=self._rights_log, file=file, matching=self.matching)
 
     @cached_property
     def problems(self) -> ProblemLog:
         """The loaders' problems plus the engine's own (rights whose holder matches no firm)."""
+        if self._stored is not None:
+            return self._stored.problems
         _ = self.rights
         merged = ProblemLog()
         merged.extend(self.bundle.problems)
@@ -334,9 +349,16 @@ class Engine:
 
     # -- placement ----------------------------------------------------------------------------
 
+    @property
+    def grid_key(self) -> str:
+        """The grid this engine places firms in (:func:`dashboard.engine.precomputed.grid_key`)."""
+        return grid_key(self.has_layer("grids"), self.grid_cell_m, self.grid_shape, self.grid_over)
+
     @cached_property
     def placement(self) -> pl.Placement:
         """Town, park(s) and cell of every firm (see :mod:`dashboard.engine.placement`)."""
+        if self._stored is not None and self._stored.grid_key == self.grid_key:
+            return self._stored.placement
         points = self.firms.geometry.values
         lon, lat = pl.lonlat_of(points)
         x, y = pl.to_metric(lon, lat, self.metric_crs)

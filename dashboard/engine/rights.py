@@ -508,15 +508,27 @@ class _EnterpriseIndex:
 
 
 @dataclass
-class _Groups:
-    """Records grouped by their (holder, holder_uscc) cells, each group matched once."""
+class HolderMatching:
+    """Which enterprises hold each right: records grouped by their (holder, holder_uscc) cells, each group matched once.
 
-    codes: np.ndarray  # group of each record
-    size: np.ndarray  # records per group
-    firm_group: np.ndarray  # (group, enterprise) pairs, distinct
+    It depends on the records and the enterprises only, not on the year
+    counted, so a store keeps it with the version (:func:`match_holders`
+    computes it, :func:`rollup_rights` takes it back).
+    """
+
+    codes: np.ndarray
+    """Group of each record."""
+    size: np.ndarray
+    """Records per group."""
+    firm_group: np.ndarray
+    """(group, enterprise position) pairs, distinct."""
     firm: np.ndarray
-    miss_group: np.ndarray  # (group, unmatched key) pairs, distinct
+    miss_group: np.ndarray
+    """(group, unmatched holder key) pairs, distinct."""
     miss_key: np.ndarray
+    key_names: list[str]
+    """Each unmatched holder key's name as first written."""
+
 
 
 def _distinct_pairs(a: np.ndarray, b: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -526,7 +538,7 @@ def _distinct_pairs(a: np.ndarray, b: np.ndarray, keep: np.ndarray) -> tuple[np.
     return both // width, both % width
 
 
-def _group_records(records: pd.DataFrame, index: _EnterpriseIndex) -> _Groups:
+def _group_records(records: pd.DataFrame, index: _EnterpriseIndex) -> HolderMatching:
     """Group the records by (holder, holder_uscc) cells and match each group's holders to enterprises."""
     h_codes, h_uniques = pd.factorize(records["holder"])
     holders = [str(h) for h in np.asarray(h_uniques, dtype=object).tolist()]
@@ -573,9 +585,10 @@ def _group_records(records: pd.DataFrame, index: _EnterpriseIndex) -> _Groups:
     if extra_key:
         miss_group = np.append(miss_group, [g for g, _ in extra_key])
         key = np.append(key, [k for _, k in extra_key])
-    return _Groups(codes=codes, size=np.bincount(codes, minlength=n_groups),
+    return HolderMatching(codes=codes, size=np.bincount(codes, minlength=n_groups),
                    firm_group=firm_group.astype(np.int64), firm=firm.astype(np.int64),
-                   miss_group=miss_group.astype(np.int64), miss_key=key.astype(np.int64))
+                   miss_group=miss_group.astype(np.int64), miss_key=key.astype(np.int64),
+                   key_names=index.key_names)
 
 
 # --- the roll-up -----------------------------------------------------------------------------
@@ -723,7 +736,7 @@ def _classify(records: pd.DataFrame, year: int | None, log: ProblemLog | None,
     return kind, pct, valid, pending
 
 
-def _count(groups: _Groups, n_firms: int, kind: np.ndarray, pct: np.ndarray, valid: np.ndarray,
+def _count(groups: HolderMatching, n_firms: int, kind: np.ndarray, pct: np.ndarray, valid: np.ndarray,
            pending: np.ndarray, high_value: np.ndarray) -> np.ndarray:
     """Counts per enterprise: per group of records first, then each group's counts to each of its firms."""
     n_groups, width = len(groups.size), len(COUNT_COLUMNS) + 1  # the last column collects the uncounted
@@ -739,10 +752,9 @@ def _count(groups: _Groups, n_firms: int, kind: np.ndarray, pct: np.ndarray, val
     return counts
 
 
-def _unmatched(groups: _Groups, index: _EnterpriseIndex, rows: np.ndarray, log: ProblemLog | None,
-               file: str) -> pd.DataFrame:
+def _unmatched(groups: HolderMatching, rows: np.ndarray, log: ProblemLog | None, file: str) -> pd.DataFrame:
     """The holders that match no enterprise, with their rights and first row; reported once each."""
-    n_keys, n_groups = len(index.key_names), len(groups.size)
+    n_keys, n_groups = len(groups.key_names), len(groups.size)
     rights = np.bincount(groups.miss_key, weights=groups.size[groups.miss_group], minlength=n_keys)
     # The first (smallest) source row of each group naming an unmatched holder, then of each holder.
     wanted = np.zeros(n_groups, dtype=bool)
@@ -755,7 +767,7 @@ def _unmatched(groups: _Groups, index: _EnterpriseIndex, rows: np.ndarray, log: 
     np.minimum.at(first, groups.miss_key, group_first[groups.miss_group])
     named = np.flatnonzero(rights > 0)
     holders = pd.DataFrame({
-        "holder": pd.Series([index.key_names[k] for k in named], dtype=object),
+        "holder": pd.Series([groups.key_names[k] for k in named], dtype=object),
         "rights": rights[named].astype(np.int64),
         "first_row": first[named],
     })
@@ -766,6 +778,19 @@ def _unmatched(groups: _Groups, index: _EnterpriseIndex, rows: np.ndarray, log: 
     return holders.reset_index(drop=True)
 
 
+def match_holders(records: pd.DataFrame, enterprises: pd.DataFrame) -> HolderMatching:
+    """Match every record's holders to enterprises (by credit code, else normalized name), once per holder cell.
+
+    >>> firms = pd.DataFrame({"name": ["南通甲有限公司"], "uscc": [None]})
+    >>> recs = pd.DataFrame({"number": ["CN1", "CN2"], "holder": ["南通甲有限公司", "南通大学"], "source_row": [2, 3]})
+    >>> m = match_holders(recs, firms)
+    >>> m.codes.tolist(), m.firm.tolist(), m.key_names
+    ([0, 1], [0], ['南通大学'])
+    """
+    _check_inputs(records, enterprises, None)
+    return _group_records(records, _EnterpriseIndex(enterprises))
+
+
 def rollup_rights(
     records: pd.DataFrame,
     enterprises: pd.DataFrame,
@@ -773,6 +798,7 @@ def rollup_rights(
     year: int | None = None,
     log: ProblemLog | None = None,
     file: str = "",
+    matching: HolderMatching | None = None,
 ) -> RightsRollup:
     """Count each enterprise's rights from a one-row-per-right table.
 
@@ -795,6 +821,9 @@ def rollup_rights(
         ``unmatched_holder`` (per distinct holder) warnings.
     file
         File name written into the problems.
+    matching
+        The holders of these records matched to these enterprises before
+        (:func:`match_holders`, kept by a store); ``None`` matches them now.
 
     Returns
     -------
@@ -831,11 +860,13 @@ def rollup_rights(
     """
     _check_inputs(records, enterprises, year)
     kind, pct, valid, pending = _classify(records, year, log, file)
-    index = _EnterpriseIndex(enterprises)
-    groups = _group_records(records, index)
+    groups = match_holders(records, enterprises) if matching is None else matching
+    if len(groups.codes) != len(records):
+        msg = f"matching covers {len(groups.codes)} records, the table has {len(records)}"
+        raise ValueError(msg)
     high_value = _column(records, "high_value").to_numpy(dtype=bool, na_value=False)
     counts = _count(groups, len(enterprises), kind, pct, valid, pending, high_value)
-    holders = _unmatched(groups, index, np.asarray(records[SOURCE_ROW], dtype=np.int64), log, file)
+    holders = _unmatched(groups, np.asarray(records[SOURCE_ROW], dtype=np.int64), log, file)
     matched = np.zeros(len(groups.size), dtype=bool)
     matched[groups.firm_group] = True
     matched_records = int(groups.size[matched].sum())

@@ -1,0 +1,320 @@
+"""Where a store's tables live: a GeoPackage file, or a PostGIS database. One interface, two backends.
+
+Both keep the store's own tables (:mod:`dashboard.store.tables`) through
+SQLAlchemy and the layers through the field's libraries: pyogrio (GDAL) for
+a GeoPackage, geopandas ``to_postgis`` / ``read_postgis`` (GeoAlchemy2 on
+psycopg) for PostGIS.  What differs is how writes are made atomic and
+exclusive:
+
+- **PostGIS**: a version's tables and its row in ``ipgrid_versions`` are
+  written in one database transaction; a session-level advisory lock keeps
+  two writers apart.
+- **GeoPackage**: GDAL commits each table on its own, so a version's tables
+  are written first and its row last, in one SQLite transaction; tables of a
+  version whose row never came (the process was killed) belong to no version,
+  are never read, and the next write removes them.  An exclusive ``flock``
+  on ``<store>.lock`` keeps two writers apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from dashboard.store import tables as tb
+from loaders.errors import StoreBusyError, StoreError
+
+LOCK_WAIT_S = 30.0
+"""How long a write waits for another to finish before it is refused."""
+
+ROW_ORDER = "ipgrid_row"
+"""Column keeping a PostGIS table's row order (SQL tables have none of their own)."""
+
+
+class Backend(Protocol):
+    """What the store needs from where its tables live."""
+
+    kind: str
+    """``gpkg`` or ``postgis``."""
+    location: str
+    """The store as a user may see it (a path, a URL without its password)."""
+    sql: sa.Engine
+
+    def exists(self) -> bool:
+        """Whether the store has been created."""
+
+    def create(self) -> None:
+        """Create an empty store (the file or the tables)."""
+
+    def lock(self, action: str, wait_s: float = LOCK_WAIT_S) -> contextlib.AbstractContextManager[None]:
+        """Hold the store's write lock; :class:`StoreBusyError` after ``wait_s`` seconds."""
+
+    def write_frame(self, conn: Connection, table: str, frame: pd.DataFrame, description: str) -> None:
+        """Write ``frame`` as a new table (part of ``conn``'s transaction where the backend can)."""
+
+    def read_frame(self, table: str) -> pd.DataFrame:
+        """A table written by :meth:`write_frame`, rows in the order written."""
+
+    def tables(self) -> set[str]:
+        """Every table in the store."""
+
+    def drop_tables(self, conn: Connection, names: list[str]) -> None:
+        """Remove tables of versions that were never committed."""
+
+
+def _sqlite_engine(path: Path) -> sa.Engine:
+    engine = sa.create_engine(f"sqlite:///{path}", poolclass=NullPool)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi: sqlite3.Connection, _record: object) -> None:
+        dbapi.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_S * 1000)}")
+
+    return engine
+
+
+class GeoPackageBackend:
+    """A store in one GeoPackage file (OGC; SQLite inside; QGIS and ArcGIS open it)."""
+
+    kind = "gpkg"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.location = str(path)
+        self.sql = _sqlite_engine(path)
+
+    def exists(self) -> bool:
+        """Whether the file exists."""
+        return self.path.is_file()
+
+    def create(self) -> None:
+        """A new GeoPackage holding the store's own tables, each listed as an attribute table."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        seed = pd.DataFrame({"key": ["format"], "value": [tb.FORMAT]})
+        partial = self.path.with_name(self.path.stem + ".creating.gpkg")
+        partial.unlink(missing_ok=True)
+        pyogrio.write_dataframe(seed, partial, layer="ipgrid_seed", driver="GPKG")
+        engine = _sqlite_engine(partial)
+        with engine.begin() as conn:
+            _drop_gpkg_tables(conn, ["ipgrid_seed"])
+            tb.metadata.create_all(conn)
+            for table in tb.metadata.sorted_tables:
+                _register_attributes(conn, table.name, str(table.comment or table.name))
+        engine.dispose()
+        os.replace(partial, self.path)  # the store appears whole or not at all
+
+    @contextlib.contextmanager
+    def lock(self, action: str, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+        """An exclusive ``flock`` on ``<store>.lock`` (released by the kernel if the process dies)."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+b") as handle:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        msg = (f"存储 {self.path} 正被另一个操作写入（导入、撤回或备份），"
+                               f"等待 {wait_s:g} 秒后仍未结束；"
+                               f"本次{action}未写入任何内容，请稍后再试")
+                        raise StoreBusyError(msg) from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def write_frame(self, conn: Connection, table: str, frame: pd.DataFrame, description: str) -> None:
+        """Write with GDAL (its own transaction); the caller commits the version's row afterwards on ``conn``."""
+        del conn  # GDAL writes the file itself; see the module docstring
+        spatial = isinstance(frame, gpd.GeoDataFrame)
+        options = {"DESCRIPTION": description}
+        if spatial:
+            pyogrio.write_dataframe(frame, self.path, layer=table, driver="GPKG", geometry_type="Unknown",
+                                    promote_to_multi=False, layer_options=options)
+        else:
+            pyogrio.write_dataframe(pd.DataFrame(frame), self.path, layer=table, driver="GPKG", layer_options=options)
+
+    def read_frame(self, table: str) -> pd.DataFrame:
+        """A table in the order of its feature ids (the order written)."""
+        frame = pyogrio.read_dataframe(self.path, layer=table, use_arrow=True)
+        if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.isna().all() and "geometry" not in _spatial(
+                self.path, table):
+            return pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        return frame
+
+    def tables(self) -> set[str]:
+        """Every table listed in ``gpkg_contents``, plus any other."""
+        return set(sa.inspect(self.sql).get_table_names())
+
+    def drop_tables(self, conn: Connection, names: list[str]) -> None:
+        """Drop tables and their GeoPackage registrations (contents, geometry columns, spatial index)."""
+        _drop_gpkg_tables(conn, names)
+
+
+def _spatial(path: Path, table: str) -> set[str]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)).fetchall()
+    return {"geometry" for _ in rows}
+
+
+def _register_attributes(conn: Connection, table: str, description: str) -> None:
+    conn.execute(sa.text(
+        "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description) "
+        "VALUES (:t, 'attributes', :t, :d)"), {"t": table, "d": description})
+
+
+_SAFE_NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+def _drop_gpkg_tables(conn: Connection, names: list[str]) -> None:
+    present = set(sa.inspect(conn).get_table_names())
+    for name in names:
+        if not _SAFE_NAME.match(name):  # only our own generated names ever reach here
+            msg = f"refusing to drop table {name!r}"
+            raise StoreError(msg)
+        for meta in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents"):
+            if meta in present:
+                conn.execute(sa.text(f"DELETE FROM {meta} WHERE lower(table_name) = :t"), {"t": name})
+        for rtree in [t for t in present if t.startswith(f"rtree_{name}_")]:
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{rtree}"'))
+        conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+
+
+class PostgisBackend:
+    """A store in a PostgreSQL database with PostGIS (``postgresql://user:password@host:port/db``)."""
+
+    kind = "postgis"
+
+    def __init__(self, url: str) -> None:
+        parsed = sa.make_url(url)
+        if parsed.drivername in ("postgresql", "postgres", "postgis"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        self.url = parsed
+        self.location = parsed.render_as_string(hide_password=True).replace("postgresql+psycopg", "postgresql")
+        self.sql = sa.create_engine(parsed, poolclass=NullPool)
+
+    def _connect_error(self, exc: Exception) -> StoreError:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StoreError(f"无法连接 PostGIS 存储 {self.location}：{first}")
+
+    def exists(self) -> bool:
+        """Whether the database has the store's tables."""
+        try:
+            return "ipgrid_store" in sa.inspect(self.sql).get_table_names()
+        except sa.exc.OperationalError as exc:
+            raise self._connect_error(exc) from None
+
+    def create(self) -> None:
+        """The PostGIS extension (when allowed) and the store's own tables, in one transaction."""
+        try:
+            with self.sql.begin() as conn:
+                conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+                tb.metadata.create_all(conn)
+        except sa.exc.OperationalError as exc:
+            raise self._connect_error(exc) from None
+
+    @contextlib.contextmanager
+    def lock(self, action: str, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+        """A session advisory lock (released by the server if the process dies)."""
+        key = 0x1F0D  # one lock per database: ipgrid's writes
+        with self.sql.connect() as conn:
+            deadline = time.monotonic() + wait_s
+            while not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                if time.monotonic() >= deadline:
+                    msg = (f"存储 {self.location} 正被另一个操作写入，等待 {wait_s:g} 秒后仍未结束；"
+                           f"本次{action}未写入任何内容，请稍后再试")
+                    raise StoreBusyError(msg)
+                time.sleep(0.2)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+    def write_frame(self, conn: Connection, table: str, frame: pd.DataFrame, description: str) -> None:
+        """Write inside ``conn``'s transaction, with a row-order column and the description as the table comment."""
+        out = frame.copy()
+        out[ROW_ORDER] = range(len(out))
+        if isinstance(out, gpd.GeoDataFrame):
+            out.to_postgis(table, conn, index=False)
+        else:
+            pd.DataFrame(out).to_sql(table, conn, index=False)
+        conn.execute(sa.text(f'COMMENT ON TABLE "{table}" IS {_quoted(description)}'))
+
+    def read_frame(self, table: str) -> pd.DataFrame:
+        """A table in the order written."""
+        query = sa.text(f'SELECT * FROM "{table}" ORDER BY {ROW_ORDER}')
+        with self.sql.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+            if "geometry" in columns:
+                frame: pd.DataFrame = gpd.read_postgis(query, conn, geom_col="geometry")
+            else:
+                frame = pd.read_sql(query, conn)
+        return frame.drop(columns=ROW_ORDER)
+
+    def tables(self) -> set[str]:
+        """Every table in the database's search path."""
+        return set(sa.inspect(self.sql).get_table_names())
+
+    def drop_tables(self, conn: Connection, names: list[str]) -> None:
+        """Drop tables (only ever left by a write that did not commit, which PostGIS rolls back anyway)."""
+        for name in names:
+            if not _SAFE_NAME.match(name):
+                msg = f"refusing to drop table {name!r}"
+                raise StoreError(msg)
+            conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def backend_for(location: str | os.PathLike[str]) -> GeoPackageBackend | PostgisBackend:
+    """The backend of a store location: a ``postgresql://`` URL, else a ``.gpkg`` path."""
+    text = os.fspath(location).strip()
+    if is_database_url(text):
+        return PostgisBackend(text)
+    path = Path(text).expanduser()
+    if path.suffix.lower() != ".gpkg":
+        msg = f"存储应为 .gpkg 文件或 postgresql:// 地址，而不是「{text}」"
+        raise StoreError(msg)
+    return GeoPackageBackend(path.resolve())
+
+
+def is_database_url(text: str) -> bool:
+    """Whether ``text`` names a PostgreSQL database.
+
+    >>> is_database_url("postgresql://ipgrid@db/ipgrid"), is_database_url("数据/ipgrid.gpkg")
+    (True, False)
+    """
+    return re.match(r"^(postgres|postgresql|postgis)(\+\w+)?://", text.strip()) is not None
+
+
+def copy_file_consistently(source: Path, target: Path) -> None:
+    """Copy a GeoPackage with SQLite's online backup (a consistent copy even while others read it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(partial)) as dst:
+        src.backup(dst)
+    os.replace(partial, target)
+
+
+__all__ = ["Backend", "GeoPackageBackend", "PostgisBackend", "backend_for", "copy_file_consistently",
+           "is_database_url"]

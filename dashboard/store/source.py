@@ -1,0 +1,42 @@
+"""What every command and the app accept as data: a folder of files, or a store with a version date."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dashboard.store.backends import is_database_url
+from dashboard.store.store import Store
+from loaders import DataBundle, load_folder
+from loaders.errors import StoreError
+
+
+def is_store_location(text: str | os.PathLike[str]) -> bool:
+    """Whether ``text`` names a store (a ``.gpkg`` file or a ``postgresql://`` URL) rather than a folder.
+
+    >>> is_store_location("数据/ipgrid.gpkg"), is_store_location("postgresql://db/ipgrid"), is_store_location("数据")
+    (True, True, False)
+    """
+    value = os.fspath(text).strip()
+    return is_database_url(value) or (Path(value).suffix.lower() == ".gpkg" and not Path(value).is_dir())
+
+
+def open_data(location: str | os.PathLike[str], *, as_of: str | None = None, analysis: bool = True) -> DataBundle:
+    """The layers at ``location``: a folder read by the loaders, or a store's version ``as_of`` (default: the latest).
+
+    Raises
+    ------
+    loaders.errors.StoreError
+        ``as_of`` given for a folder, or the store cannot be opened.
+    loaders.errors.VersionNotFoundError
+        The store has no version in force for ``as_of``.
+    """
+    if is_store_location(location):
+        bundle = Store(location).open_bundle(as_of)
+        if analysis:
+            bundle.require_usable()
+        return bundle
+    if as_of is not None:
+        msg = f"--as-of 只用于存储（.gpkg 文件或 postgresql:// 地址）；「{os.fspath(location)}」是数据文件夹"
+        raise StoreError(msg)
+    return load_folder(Path(location), analysis=analysis)

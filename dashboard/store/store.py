@@ -1,0 +1,504 @@
+"""A store of versions: each quarter's import, kept whole and never changed, with its audit trail and assignments.
+
+:class:`Store` is the one interface; where the tables live is a backend's
+business (:mod:`dashboard.store.backends`).  Writing a version is
+:meth:`Store.commit` of a :class:`~dashboard.store.importer.PreparedImport`
+(made without touching the store, so the app can show it before anything is
+written); reading one is :meth:`Store.open_bundle`, which gives the same
+:class:`~loaders.DataBundle` the loaders gave, with the engine's stored work
+on it, every layer read only when first asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dashboard.engine.precomputed import Precomputed
+from dashboard.store import codec
+from dashboard.store import tables as tb
+from dashboard.store.backends import GeoPackageBackend, PostgisBackend, backend_for
+from loaders.bundle import DataBundle, Layer
+from loaders.errors import ImportRefusedError, StoreError, VersionNotFoundError
+from loaders.problems import ProblemLog
+
+if TYPE_CHECKING:
+    from dashboard.store.importer import PreparedImport
+
+STATUS_LABELS = {"active": "有效", "superseded": "已被取代", "withdrawn": "已撤回"}
+"""Status of a version → how every interface says it."""
+
+ACTION_LABELS = {"import": "导入", "withdraw": "撤回", "assign": "调整专员分配", "backup": "备份",
+                 "restore": "恢复", "create": "创建存储"}
+"""Audit action → its Chinese name."""
+
+DATE_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def checked_date(text: object, what: str = "数据截至日") -> str:
+    """``text`` when it is a real calendar date written YYYY-MM-DD, else :class:`ImportRefusedError`.
+
+    >>> checked_date("2025-12-31")
+    '2025-12-31'
+    """
+    value = str(text).strip() if text is not None else ""
+    try:
+        if not DATE_FORMAT.match(value):
+            raise ValueError(value)
+        dt.date.fromisoformat(value)
+    except ValueError:
+        msg = f"{what}应为 YYYY-MM-DD 格式的日期（如 2025-12-31），而不是「{value}」"
+        raise ImportRefusedError(msg) from None
+    return value
+
+
+def now_text() -> str:
+    """Now in local time, to the second (how the store writes times)."""
+    return dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
+
+
+def default_user() -> str:
+    """Who runs the command (the operating-system account) until the app has its own accounts."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "未知用户"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One import: its as-of date, where it came from, what it holds, and whether it is still in force."""
+
+    version_id: int
+    as_of: str
+    status: str
+    """``active``, ``superseded`` (a later import has the same as-of date) or ``withdrawn``."""
+    imported_at: str
+    imported_by: str
+    note: str
+    district: str
+    source_folder: str
+    layers: dict[str, dict[str, Any]]
+    files: list[dict[str, Any]]
+    summary: dict[str, Any]
+    withdrawn_at: str | None = None
+    withdrawn_by: str | None = None
+    withdraw_note: str | None = None
+
+    @property
+    def status_label(self) -> str:
+        """有效, 已被取代 or 已撤回."""
+        return STATUS_LABELS[self.status]
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Accepted rows per layer."""
+        return {name: int(meta["accepted"]) for name, meta in self.layers.items()}
+
+    @property
+    def errors(self) -> int:
+        """Problems of severity error found on import."""
+        return int(self.summary.get("errors", 0))
+
+    @property
+    def warnings(self) -> int:
+        """Problems of severity warning found on import."""
+        return int(self.summary.get("warnings", 0))
+
+    @property
+    def label(self) -> str:
+        """How a selector names it: its as-of date, and its status when not in force."""
+        return self.as_of if self.status == "active" else f"{self.as_of}（{self.status_label}）"
+
+    def to_json(self) -> dict[str, object]:
+        """The ``ipgrid versions --json`` record."""
+        return {
+            "version": self.version_id, "as_of": self.as_of, "status": self.status, "status_label": self.status_label,
+            "imported_at": self.imported_at, "imported_by": self.imported_by, "note": self.note,
+            "district": self.district, "source_folder": self.source_folder, "rows": self.rows,
+            "problems": {"errors": self.errors, "warnings": self.warnings}, "files": self.files,
+            "withdrawn_at": self.withdrawn_at, "withdrawn_by": self.withdrawn_by, "withdraw_note": self.withdraw_note,
+        }
+
+
+class DeferredLayer(Layer):
+    """A stored layer whose frame is read from the store the first time someone asks for it."""
+
+    def __init__(self, load: Callable[[], pd.DataFrame], **fields: Any) -> None:
+        self._load: Callable[[], pd.DataFrame] | None = load
+        self._frame: pd.DataFrame | None = None
+        super().__init__(frame=None, **fields)  # type: ignore[arg-type]  # set through the property below
+
+    @property  # the dataclass field, read lazily
+    def frame(self) -> pd.DataFrame:
+        """The canonical frame, read on first use."""
+        if self._frame is None and self._load is not None:
+            self._frame, self._load = self._load(), None
+        assert self._frame is not None
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pd.DataFrame | None) -> None:
+        if value is not None:
+            self._frame, self._load = value, None
+
+
+@dataclass
+class _Tables:
+    """A version's tables as they are about to be written."""
+
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    def add(self, part: str, frame: pd.DataFrame, description: str) -> None:
+        self.frames[part] = frame
+        self.descriptions[part] = description
+
+
+class Store:
+    """A store of versions in a GeoPackage file or a PostGIS database.
+
+    Parameters
+    ----------
+    location
+        A ``.gpkg`` path or a ``postgresql://`` URL.
+    create
+        Create the store when it does not exist yet (an import does; reading
+        never does).
+
+    Raises
+    ------
+    loaders.errors.StoreError
+        Not a store location, a store that does not exist (when not
+        creating), a file that is not an ipgrid store, a store of another format.
+    """
+
+    def __init__(self, location: str | os.PathLike[str], *, create: bool = False) -> None:
+        self.backend: GeoPackageBackend | PostgisBackend = backend_for(location)
+        if not self.backend.exists():
+            if not create:
+                msg = f"存储 {self.backend.location} 不存在；先用 ipgrid import 导入一个季度的数据文件夹来创建它"
+                raise StoreError(msg)
+            self.backend.create()
+            self._audit_now("create", detail={"backend": self.backend.kind})
+        self._check_format()
+
+    @property
+    def location(self) -> str:
+        """The store as users may see it (no password)."""
+        return self.backend.location
+
+    def _check_format(self) -> None:
+        try:
+            with self.backend.sql.connect() as conn:
+                value = conn.execute(sa.select(tb.store_info.c.value).where(tb.store_info.c.key == "format")).scalar()
+        except sa.exc.DBAPIError as exc:
+            msg = f"{self.location} 不是 ipgrid 存储（没有 ipgrid_store 表）：{str(exc).splitlines()[0]}"
+            raise StoreError(msg) from None
+        if value is None:
+            with self.backend.sql.begin() as conn:
+                conn.execute(sa.insert(tb.store_info).values(key="format", value=tb.FORMAT))
+                conn.execute(sa.insert(tb.store_info).values(key="created_at", value=now_text()))
+        elif value != tb.FORMAT:
+            msg = f"存储 {self.location} 的格式版本为 {value}，本程序只能读写格式 {tb.FORMAT}；请升级 ipgrid"
+            raise StoreError(msg)
+
+    # -- versions -----------------------------------------------------------------------------
+
+    def versions(self) -> list[Version]:
+        """Every version, withdrawn ones too, by as-of date then import order."""
+        with self.backend.sql.connect() as conn:
+            rows = conn.execute(sa.select(tb.versions).order_by(tb.versions.c.as_of, tb.versions.c.version_id)).all()
+        latest: dict[str, int] = {}
+        for r in rows:
+            if r.status != "withdrawn":
+                latest[r.as_of] = r.version_id
+        out = []
+        for r in rows:
+            status = r.status if r.status == "withdrawn" or latest.get(r.as_of) == r.version_id else "superseded"
+            out.append(Version(
+                version_id=r.version_id, as_of=r.as_of, status=status, imported_at=r.imported_at,
+                imported_by=r.imported_by, note=r.note, district=r.district, source_folder=r.source_folder,
+                layers=json.loads(r.layers), files=json.loads(r.files), summary=json.loads(r.summary),
+                withdrawn_at=r.withdrawn_at, withdrawn_by=r.withdrawn_by, withdraw_note=r.withdraw_note))
+        return out
+
+    def active_versions(self) -> list[Version]:
+        """The version in force for each as-of date, oldest first."""
+        return [v for v in self.versions() if v.status == "active"]
+
+    def version(self, as_of: str | None = None) -> Version:
+        """The version in force for ``as_of`` (YYYY-MM-DD), or the latest when ``None``.
+
+        Raises
+        ------
+        loaders.errors.VersionNotFoundError
+            The store has no version in force for that date (the message lists those it has).
+        """
+        active = self.active_versions()
+        if not active:
+            msg = f"存储 {self.location} 中还没有有效的数据版本；先用 ipgrid import 导入"
+            raise VersionNotFoundError(msg)
+        if as_of is None:
+            return active[-1]
+        wanted = str(as_of).strip()
+        for version in active:
+            if version.as_of == wanted:
+                return version
+        listed = "、".join(v.as_of for v in active)
+        withdrawn = [v for v in self.versions() if v.as_of == wanted]
+        reason = "该日期的版本已撤回" if withdrawn else "没有该日期的版本"
+        msg = f"存储中{reason}：「{wanted}」；可选的数据截至日：{listed}"
+        raise VersionNotFoundError(msg)
+
+    def previous(self, as_of: str) -> Version | None:
+        """The version in force just before ``as_of``, ``None`` when there is none."""
+        earlier = [v for v in self.active_versions() if v.as_of < as_of]
+        return earlier[-1] if earlier else None
+
+    # -- reading a version --------------------------------------------------------------------
+
+    def _reader(self, table: str) -> Callable[[], pd.DataFrame]:
+        return lambda: self.backend.read_frame(table)
+
+    def open_bundle(self, version: Version | str | None = None) -> DataBundle:
+        """The version's layers as the loaders gave them, the engine's stored work on :attr:`DataBundle.precomputed`.
+
+        Each layer is read when first used; the commissioner assignments valid at
+        the version's date (:meth:`assignments_at`) replace the imported ones
+        where they differ.
+        """
+        chosen = version if isinstance(version, Version) else self.version(version)
+        vid = chosen.version_id
+        layers: dict[str, Layer] = {}
+        for name, meta in chosen.layers.items():
+            table = tb.version_table(vid, name)
+            load = self._typed_reader(table, meta)
+            layers[name] = DeferredLayer(load, name=name, file=meta["file"], rows=int(meta["rows"]),
+                                         accepted=int(meta["accepted"]), crs=meta["crs"],
+                                         crs_guessed=bool(meta["crs_guessed"]), failed=bool(meta["failed"]))
+        config = codec.config_from_json(self._config_text(vid))
+        problems = self.backend.read_frame(tb.version_table(vid, "problems"))
+        loader_problems = codec.problems_from_frame(problems[problems["origin"] == "loaders"])
+        bundle = DataBundle(folder=Path(chosen.source_folder), config=config, layers=layers,
+                            problems=loader_problems, version=chosen)
+        bundle.precomputed = self._precomputed(chosen, codec.problems_from_frame(problems))
+        self._apply_assignments(bundle, chosen.as_of)
+        return bundle
+
+    def _typed_reader(self, table: str, meta: dict[str, Any]) -> Callable[[], pd.DataFrame]:
+        return lambda: codec.restored(self.backend.read_frame(table), meta)
+
+    def _config_text(self, vid: int) -> str:
+        with self.backend.sql.connect() as conn:
+            text = conn.execute(sa.select(tb.versions.c.config).where(tb.versions.c.version_id == vid)).scalar()
+        return str(text)
+
+    def _precomputed(self, version: Version, problems: ProblemLog) -> Precomputed:
+        vid, summary = version.version_id, version.summary
+        frame = self.backend.read_frame(tb.version_table(vid, "placement"))
+        parks = self.backend.read_frame(tb.version_table(vid, "park_members"))
+        holders = (self.backend.read_frame(tb.version_table(vid, "unmatched_holders"))
+                   if summary.get("has_rights") else pd.DataFrame())
+
+        def load_matching() -> Any:
+            if not summary.get("has_rights"):
+                return None
+            parts = {p: self.backend.read_frame(tb.version_table(vid, p))
+                     for p in ("match_records", "match_firms", "match_holders")}
+            return codec.matching_from(parts, int(summary["match_groups"]))
+
+        return Precomputed(grid_key=str(summary["grid_key"]), placement=codec.placement_from(frame, parks),
+                           rights=codec.rights_from(frame, summary, holders), problems=problems,
+                           load_matching=load_matching)
+
+    # -- writing a version --------------------------------------------------------------------
+
+    def commit(self, prepared: PreparedImport, *, user: str | None = None) -> Version:
+        """Write a prepared import as a new version, in one step that either happens whole or not at all.
+
+        The store is backed up first (:mod:`dashboard.store.backup`); the
+        write lock keeps a second import waiting (then refused) rather than
+        interleaved.  Returns the committed version.
+        """
+        from dashboard.store.backup import backup_before
+
+        who = user or default_user()
+        with self.backend.lock("导入"):
+            backup_before(self, "import", who)
+            with self.backend.sql.begin() as conn:
+                self._drop_orphans(conn)
+            vid = self._next_id()
+            parts = self._version_tables(prepared, vid)
+            record = prepared.version_record(vid, who, now_text())
+            with self.backend.sql.begin() as conn:
+                for part, frame in parts.frames.items():
+                    self.backend.write_frame(conn, tb.version_table(vid, part), frame, parts.descriptions[part])
+                conn.execute(sa.insert(tb.versions).values(**record))
+                self._record_assignments(conn, prepared, who)
+                rows = sum(int(m["accepted"]) for m in prepared.layer_meta.values())
+                self._audit(conn, "import", who, version_id=vid, as_of=prepared.as_of, files=prepared.files,
+                            rows=rows, detail={"note": prepared.note, "errors": prepared.errors,
+                                               "warnings": prepared.warnings})
+        return next(v for v in self.versions() if v.version_id == vid)
+
+    def _next_id(self) -> int:
+        ids = [v.version_id for v in self.versions()]
+        for name in self.backend.tables():
+            found = tb.VERSION_TABLE.match(name)
+            if found:
+                ids.append(int(found.group("id")))
+        return max(ids, default=0) + 1
+
+    def _drop_orphans(self, conn: Connection) -> list[str]:
+        """Remove tables of versions that were never committed (a killed import)."""
+        committed = {v.version_id for v in self.versions()}
+        orphans = sorted(name for name in self.backend.tables()
+                         if (m := tb.VERSION_TABLE.match(name)) and int(m.group("id")) not in committed)
+        if orphans:
+            self.backend.drop_tables(conn, orphans)
+        return orphans
+
+    def _version_tables(self, prepared: PreparedImport, vid: int) -> _Tables:
+        parts = _Tables()
+        as_of = prepared.as_of
+        for name, layer in prepared.bundle.layers.items():
+            label = prepared.layer_label(name)
+            parts.add(name, codec.storable(layer.frame), f"{label} · 数据截至 {as_of} · 版本 {vid}")
+        problems = prepared.problems_frame()
+        parts.add("problems", problems, f"问题清单 · 数据截至 {as_of} · 版本 {vid}")
+        pre = prepared.precomputed
+        n_firms = len(prepared.bundle.layers["enterprises"].frame)
+        parts.add("placement", codec.placement_frame(pre.placement, pre.rights, n_firms),
+                  f"企业定位（镇街、网格、投影坐标）与知识产权计数 · 版本 {vid}")
+        parts.add("park_members", codec.park_pairs_frame(pre.placement), f"企业所在园区 · 版本 {vid}")
+        matching = pre.load_matching()
+        if pre.rights is not None and matching is not None:
+            holders = pre.rights.unmatched_holders
+            parts.add("unmatched_holders", pd.DataFrame(holders), f"未匹配到企业的权利人 · 版本 {vid}")
+            for part, frame in codec.matching_frames(matching).items():
+                parts.add(part, frame, f"知识产权与权利人企业的匹配 · 版本 {vid}")
+        return parts
+
+    def withdraw(self, as_of: str, *, user: str | None = None, note: str = "") -> Version:
+        """Withdraw the version in force for ``as_of``: it stays listed, is no longer shown, nothing is deleted."""
+        from dashboard.store.backup import backup_before
+
+        who = user or default_user()
+        with self.backend.lock("撤回"):
+            version = self.version(checked_date(as_of))
+            backup_before(self, "withdraw", who)
+            with self.backend.sql.begin() as conn:
+                conn.execute(sa.update(tb.versions).where(tb.versions.c.version_id == version.version_id)
+                             .values(status="withdrawn", withdrawn_at=now_text(), withdrawn_by=who,
+                                     withdraw_note=note))
+                self._audit(conn, "withdraw", who, version_id=version.version_id, as_of=version.as_of,
+                            detail={"note": note})
+        return next(v for v in self.versions() if v.version_id == version.version_id)
+
+    # -- assignments --------------------------------------------------------------------------
+
+    def _record_assignments(self, conn: Connection, prepared: PreparedImport, who: str) -> None:
+        """Record the imported cells' commissioners where they differ from those in force at the as-of date."""
+        current = self._assignments_at(conn, prepared.as_of)
+        stamp = now_text()
+        for grid_id, names in prepared.assignments().items():
+            if current.get(grid_id) != names:
+                conn.execute(sa.insert(tb.assignments).values(
+                    grid_id=grid_id, commissioners="、".join(names), valid_from=prepared.as_of, changed_by=who,
+                    changed_at=stamp, source="import", note=f"导入 {prepared.as_of}"))
+
+    def assignment_history(self) -> pd.DataFrame:
+        """Every assignment change, oldest first (the columns of ``ipgrid_assignments``)."""
+        with self.backend.sql.connect() as conn:
+            rows = conn.execute(sa.select(tb.assignments).order_by(tb.assignments.c.id)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in tb.assignments.columns])
+
+    def _assignments_at(self, conn: Connection, date: str) -> dict[str, list[str]]:
+        rows = conn.execute(sa.select(tb.assignments).where(tb.assignments.c.valid_from <= date)
+                            .order_by(tb.assignments.c.valid_from, tb.assignments.c.id)).all()
+        out: dict[str, list[str]] = {}
+        for r in rows:
+            out[r.grid_id] = [n for n in r.commissioners.split("、") if n]
+        return out
+
+    def assignments_at(self, date: str) -> dict[str, list[str]]:
+        """Cell id → its commissioners in force on ``date`` (the latest change valid from then or before)."""
+        with self.backend.sql.connect() as conn:
+            return self._assignments_at(conn, date)
+
+    def assign(self, grid_id: str, commissioners: list[str], *, valid_from: str, user: str | None = None,
+               note: str = "") -> None:
+        """Give cell ``grid_id`` these commissioners from ``valid_from`` on (an empty list: nobody)."""
+        from dashboard.store.backup import backup_before
+
+        who = user or default_user()
+        day = checked_date(valid_from, "生效日期")
+        names = [n.strip() for n in commissioners if n.strip()]
+        latest = self.version()
+        known = self.open_bundle(latest)
+        from dashboard.engine import Engine
+
+        cells = set(Engine(known).cells["grid_id"].astype(str))
+        if grid_id not in cells:
+            msg = f"网格「{grid_id}」不在最新版本（{latest.as_of}）的网格中"
+            raise StoreError(msg)
+        with self.backend.lock("调整专员分配"):
+            backup_before(self, "assign", who)
+            with self.backend.sql.begin() as conn:
+                before = self._assignments_at(conn, day).get(grid_id)
+                conn.execute(sa.insert(tb.assignments).values(
+                    grid_id=grid_id, commissioners="、".join(names), valid_from=day, changed_by=who,
+                    changed_at=now_text(), source="edit", note=note))
+                self._audit(conn, "assign", who, detail={"grid_id": grid_id, "from": before or [], "to": names,
+                                                         "valid_from": day, "note": note})
+
+    def _apply_assignments(self, bundle: DataBundle, date: str) -> None:
+        """Replace the version's commissioner columns by the assignments in force at ``date`` when they differ."""
+        from dashboard.store.assignments import apply_assignments
+
+        history = self.assignments_at(date)
+        if history:
+            apply_assignments(bundle, history)
+
+    # -- audit --------------------------------------------------------------------------------
+
+    def _audit(self, conn: Connection, action: str, user: str, *, version_id: int | None = None,
+               as_of: str | None = None, files: list[dict[str, Any]] | None = None, rows: int = 0,
+               detail: dict[str, Any] | None = None) -> None:
+        conn.execute(sa.insert(tb.audit).values(
+            at=now_text(), user=user, action=action, version_id=version_id, as_of=as_of,
+            files=json.dumps(files or [], ensure_ascii=False), rows=rows,
+            detail=json.dumps(detail or {}, ensure_ascii=False)))
+
+    def _audit_now(self, action: str, user: str | None = None, **kwargs: Any) -> None:
+        with self.backend.sql.begin() as conn:
+            self._audit(conn, action, user or default_user(), **kwargs)
+
+    def audit_log(self) -> pd.DataFrame:
+        """Every audited action, oldest first: at, user, action, version_id, as_of, files, rows, detail."""
+        with self.backend.sql.connect() as conn:
+            rows = conn.execute(sa.select(tb.audit).order_by(tb.audit.c.id)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in tb.audit.columns])
+
+    def iter_tables(self) -> Iterator[tuple[str, pd.DataFrame]]:
+        """Every table of the store (its own and every version's), for a backup into another backend."""
+        for name in tb.OWN_TABLES:
+            with self.backend.sql.connect() as conn:
+                yield name, pd.read_sql(sa.select(tb.metadata.tables[name]), conn)
+        committed = {v.version_id for v in self.versions()}
+        for name in sorted(self.backend.tables()):
+            found = tb.VERSION_TABLE.match(name)
+            if found and int(found.group("id")) in committed:
+                yield name, self.backend.read_frame(name)
