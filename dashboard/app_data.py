@@ -1,8 +1,10 @@
-"""Which data folder the app shows, loading it once per change of its files, and the shared engine.
+"""Which data the app shows — a folder or a store's version — loading it once per change, and the shared engine.
 
-The folder is the one chosen on the 数据 page for this session, else
-``$IPGRID_DATA``, else the bundled demo district (:data:`geodata.DEMO_DIR`,
-found beside the package, not in the working directory).  A folder typed on
+The data is the folder chosen on the 数据 page for this session, else the
+store ``$IPGRID_STORE``, else the folder ``$IPGRID_DATA``, else the demo
+store (four quarters of the synthetic district, :mod:`dashboard.store.demo`).
+A store's version is chosen with the 数据截至 selector (``asof=`` in the
+URL), the latest by default; each version is loaded once and never changes.  A folder typed on
 the 数据 page must lie inside one of the allowed roots (:func:`allowed_roots`:
 ``$IPGRID_ROOTS``, else the parent of ``$IPGRID_DATA`` and the demo folder);
 :func:`check_folder_choice` refuses anything else before it is read.
@@ -38,12 +40,23 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 import loaders
 from dashboard.engine import Engine
 from dashboard.engine.memo import Memo
+from dashboard.store import Store, Version
+from dashboard.store.demo import demo_store
 from geodata import DEMO_DIR
 from loaders.bundle import DataBundle
 from loaders.errors import FolderChoiceError, FolderScanError
 
 DATA_ENV = "IPGRID_DATA"
 """Environment variable naming the data folder."""
+
+STORE_ENV = "IPGRID_STORE"
+"""Environment variable naming the store (a ``.gpkg`` file or a ``postgresql://`` URL); wins over :data:`DATA_ENV`."""
+
+ASOF_PARAM = "asof"
+"""URL parameter of the version shown (its as-of date)."""
+
+ASOF_KEY = "app.asof"
+"""Widget key of the 数据截至 selector."""
 
 ROOTS_ENV = "IPGRID_ROOTS"
 """Environment variable listing (``os.pathsep``-separated) the folders under which the 数据 page may open data."""
@@ -360,11 +373,32 @@ class LoadedData:
     engine: Engine
     seconds: float
     loaded_at: float
+    store: Store | None = None
+    """The store the data comes from, ``None`` for a folder."""
+    version: Version | None = None
+    """The store version shown."""
+    versions: tuple[Version, ...] = ()
+    """Every version in force in the store, oldest first (what the 数据截至 selector offers)."""
 
     @property
     def is_demo(self) -> bool:
         """Whether every view must carry the 示例数据 label."""
         return bool(self.bundle.is_demo)
+
+    @property
+    def previous(self) -> Version | None:
+        """The version in force before the one shown (for "since last quarter"), ``None`` when there is none."""
+        if self.version is None:
+            return None
+        earlier = [v for v in self.versions if v.as_of < self.version.as_of]
+        return earlier[-1] if earlier else None
+
+    def engine_of(self, version: Version) -> Engine:
+        """The shared engine of another version of the same store (loaded once, like this one)."""
+        if self.store is None:
+            msg = "a folder has no other versions"
+            raise ValueError(msg)
+        return load_version(self.store, version, None).engine
 
 
 def load(folder: Path, signature: Signature, progress: Progress | None = None) -> LoadedData:
@@ -430,6 +464,8 @@ def current_data(folder: Path | None = None) -> LoadedData:
         See :func:`load`, and :class:`~loaders.errors.FolderScanError` for a
         folder :func:`scan_folder` cannot list; not cached, so fixing the files fixes the app.
     """
+    if folder is None and active_store_location() is not None:
+        return current_store_data(str(active_store_location()))
     folder = active_folder() if folder is None else folder
     scan = scan_folder(folder)
     if scan.problem is not None:
@@ -452,6 +488,87 @@ def current_data(folder: Path | None = None) -> LoadedData:
             raise
         status.update(label=f"已读取 {folder.name or folder}（{item.seconds:.1f} 秒）", state="complete",
                       expanded=False)
+    return item
+
+
+def active_store_location() -> str | None:
+    """The store this session shows, ``None`` when it shows a folder.
+
+    A folder chosen on the 数据 page wins, then ``$IPGRID_STORE``; without
+    either, ``$IPGRID_DATA`` names a folder, and without that the demo store is shown.
+    """
+    if get_script_run_ctx() is not None and st.session_state.get(SESSION_FOLDER):
+        return None
+    configured = os.environ.get(STORE_ENV, "").strip()
+    if configured:
+        return configured
+    if os.environ.get(DATA_ENV, "").strip():
+        return None
+    return str(demo_store())
+
+
+def _version_key(store: Store, version: Version) -> tuple[str, Signature]:
+    # A version never changes; what is shown of it changes with the assignment history.
+    stamp = len(store.assignment_history())
+    return (store.location, (("@version", version.version_id, stamp),))
+
+
+def load_version(store: Store, version: Version, progress: Progress | None) -> LoadedData:
+    """The loaded data of one store version (once per process, shared by every session)."""
+    key = _version_key(store, version)
+
+    def build() -> LoadedData:
+        start = time.perf_counter()
+        report = progress or (lambda _text, _fraction: None)
+        report(f"打开版本：数据截至 {version.as_of}", 0.1)
+        bundle = store.open_bundle(version)
+        engine = Engine(bundle)
+        for i, (label, step) in enumerate(WARM_UP):
+            report(f"计算：{label}", 0.3 + 0.7 * i / len(WARM_UP))
+            step(engine)
+        return LoadedData(folder=bundle.folder, signature=key[1], bundle=bundle, engine=engine,
+                          seconds=time.perf_counter() - start, loaded_at=time.time(), store=store, version=version,
+                          versions=tuple(store.active_versions()))
+
+    item: LoadedData = data_store().get(key, build)
+    return item
+
+
+def chosen_version(versions: list[Version]) -> Version:
+    """The version the session asked for (the 数据截至 selector, ``asof=`` in the URL), else the latest."""
+    from dashboard.ui.state import bind  # URL-bound session values; imported here: ui imports this module
+
+    dates = [v.as_of for v in versions]
+    bound = bind("app", ASOF_PARAM, dates[-1], options=dates, key=ASOF_KEY) if get_script_run_ctx() else None
+    wanted = dates[-1] if bound is None else str(bound.value)
+    return next(v for v in versions if v.as_of == wanted)
+
+
+def current_store_data(location: str) -> LoadedData:
+    """The loaded version of the store at ``location`` this session shows, with visible progress the first time.
+
+    Raises
+    ------
+    loaders.IpgridError
+        The store cannot be opened or has no version in force.
+    """
+    store = Store(location)
+    versions = store.active_versions()
+    if not versions:
+        store.version()  # raises the message saying how to import a first version
+    version = chosen_version(versions)
+    key = _version_key(store, version)
+    item: LoadedData | None = data_store().peek(key)
+    if item is not None:
+        return item
+    with st.status(f"正在打开数据版本（数据截至 {version.as_of}）…", expanded=False) as status:
+        bar = st.progress(0.0, text="开始")
+
+        def progress(text: str, fraction: float) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+
+        item = load_version(store, version, progress)
+        status.update(label=f"已打开：数据截至 {version.as_of}（{item.seconds:.1f} 秒）", state="complete")
     return item
 
 

@@ -27,6 +27,9 @@ SEQUENTIAL: dict[int, tuple[str, ...]] = {
 }
 """ColorBrewer PuBu ramps by number of classes (light = low)."""
 
+DIVERGING: tuple[str, ...] = ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac")
+"""ColorBrewer RdBu, 7 classes: three of decrease (red), no change (light grey), three of increase (blue)."""
+
 NO_DATA = "#d9d9d9"
 """Fill of areas whose value is null (shown as — in tables)."""
 

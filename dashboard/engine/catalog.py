@@ -25,6 +25,7 @@ from typing import Final
 from dashboard.engine.formats import (
     MISSING_TEXT,
     as_float,
+    change_text,
     format_distance,
     format_number,
     format_percent,
@@ -40,6 +41,7 @@ from loaders.schema import STORAGE_CRS
 __all__ = [
     "AREA_LEVELS", "COLUMNS", "COORD_DECIMALS", "DEFAULT_METRIC", "FIRM_LABELS", "LEVELS", "LEVEL_LABELS",
     "MAPPABLE_METRICS", "MISSING_TEXT", "STORAGE_CRS", "WAN_PER_YI", "Column", "Level", "as_float", "cell_text",
+    "change_text",
     "column_label", "format_distance", "format_number", "format_percent", "is_missing", "is_percent", "json_ready",
     "metric_title", "text_of", "value_text", "with_unit",
 ]

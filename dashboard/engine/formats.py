@@ -152,3 +152,18 @@ def json_ready(value: object) -> object:
     if not isinstance(value, str) and is_missing(value):
         return None
     return value
+
+
+def change_text(key: str, value: object) -> str:
+    """A change of metric ``key`` with its sign: ``+12``, ``-3``, ``0``; a rate in 个百分点; — when unknown.
+
+    >>> change_text("enterprises", 12.0), change_text("ip_coverage_rate", -0.0126), change_text("enterprises", None)
+    ('+12', '-1.3 个百分点', '—')
+    """
+    if is_missing(value):
+        return "—"
+    number = float(value)  # type: ignore[arg-type]  # a figure: not missing, checked above
+    if key.endswith("_rate"):
+        return "0 个百分点" if round(number * 100, 1) == 0 else f"{number * 100:+.1f} 个百分点"
+    text = format_number(abs(number))
+    return "0" if text == "0" else ("+" if number > 0 else "-") + text

@@ -41,6 +41,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("service", "服务站点", ":material/support_agent:", "service", "service"),
     PageSpec("gi", "地理标志", ":material/eco:", "gi", "gi"),
     PageSpec("indicators", "指标", ":material/monitoring:", "indicators", "indicators"),
+    PageSpec("changes", "变化", ":material/compare_arrows:", "changes", "changes"),
     PageSpec("data", "数据", ":material/folder_open:", "data", "data"),
 )
 """Every page in menu order; the first is the default."""

@@ -261,7 +261,10 @@ class PostgisBackend:
         """A table in the order written."""
         query = sa.text(f'SELECT * FROM "{table}" ORDER BY {ROW_ORDER}')
         with self.sql.connect() as conn:
-            columns = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+            # information_schema, not sa.inspect: SQLAlchemy alone does not know the geometry type and warns
+            columns = set(conn.execute(sa.text(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = :t"), {"t": table}).scalars())
             if "geometry" in columns:
                 frame: pd.DataFrame = gpd.read_postgis(query, conn, geom_col="geometry")
             else:

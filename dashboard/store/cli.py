@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.engine import Engine
-from dashboard.engine.catalog import LEVEL_LABELS, format_number, format_percent, json_ready
+from dashboard.engine.catalog import LEVEL_LABELS, change_text, format_number, format_percent, json_ready
 from dashboard.engine.changes import DIFF_METRICS, VersionDiff, diff_engines
 from dashboard.store.backup import restore, write_backup
 from dashboard.store.importer import PreparedImport, prepare_import
@@ -135,7 +135,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         cells = [str(row["name"])]
         for key in DIFF_METRICS:
             fmt = format_percent if key.endswith("_rate") else format_number
-            cells += [fmt(row[f"{key}_from"]), fmt(row[f"{key}_to"]), _signed(row[f"{key}_change"], fmt)]
+            cells += [fmt(row[f"{key}_from"]), fmt(row[f"{key}_to"]), change_text(key, row[f"{key}_change"])]
         rows.append(cells)
     print()
     print(format_table(header, rows))
@@ -146,15 +146,6 @@ def _metric_label(key: str) -> str:
     from dashboard.engine.catalog import column_label
 
     return column_label(key)
-
-
-def _signed(value: object, fmt: Any) -> str:
-    from dashboard.engine.catalog import is_missing
-
-    if is_missing(value):
-        return "—"
-    text = str(fmt(value))
-    return text if text.startswith("-") or float(value) == 0 else "+" + text  # type: ignore[arg-type]
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:

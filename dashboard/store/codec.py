@@ -27,8 +27,12 @@ STORAGE_CRS = "EPSG:4326"
 
 
 def config_to_json(config: FolderConfig) -> str:
-    """The folder's settings as JSON text (every field, defaults included)."""
-    return json.dumps(dataclasses.asdict(config), ensure_ascii=False, sort_keys=True)
+    """The folder's settings as JSON text (every field, defaults included).
+
+    Keys keep their order: the order of ``[service_radius_m]`` and of the
+    layers is what every view lists them in.
+    """
+    return json.dumps(dataclasses.asdict(config), ensure_ascii=False)
 
 
 def config_from_json(text: str) -> FolderConfig:

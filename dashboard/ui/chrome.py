@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.app_data import LoadedData
+from dashboard.app_data import ASOF_KEY, ASOF_PARAM, LoadedData
 from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES
 from dashboard.engine import Kpi
 from dashboard.engine.catalog import (
@@ -154,7 +154,10 @@ def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: 
     with st.sidebar:
         if data is not None:
             name = data.engine.settings.district.name or data.folder.name
-            st.caption(f"数据：{md_text(name)}（{md_text(data.folder.name)}）")
+            if data.version is None:
+                st.caption(f"数据：{md_text(name)}（{md_text(data.folder.name)}）")
+            else:
+                version_selector(data)
             if data.is_demo:
                 demo_badge()
         if level and data is not None:
@@ -180,6 +183,15 @@ def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: 
         if basemap:
             values["basemap"] = _basemap_controls()
     return Controls(**values)
+
+
+def version_selector(data: LoadedData) -> None:
+    """The 数据截至 selector of a store's versions (``asof=`` in the URL), latest first in the list."""
+    dates = [v.as_of for v in data.versions]
+    bind("app", ASOF_PARAM, dates[-1], options=dates, key=ASOF_KEY)
+    name = data.engine.settings.district.name or "数据"
+    st.selectbox(f"{name} · 数据截至", list(reversed(dates)), key=ASOF_KEY,
+                 help="存储中的每个版本按数据截至日命名；选择后所有页面显示该版本")
 
 
 def _basemap_controls() -> Basemap:

@@ -1,0 +1,97 @@
+"""The demo as a store: four quarters of the synthetic district, built once per machine on first use.
+
+The quarters come from the seeded generator (:func:`geodata.demo_quarters.write_quarters`;
+the last is the bundled ``geodata/demo`` folder), so nothing generated is
+kept in git.  The store is built into a cache file named by a checksum of
+the generator and the bundled files; a new generator builds a new one.
+Building takes a few seconds; two processes asking at once build it once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import geodata
+from dashboard.store.importer import prepare_import
+from dashboard.store.store import Store
+
+DEMO_STORE_ENV = "IPGRID_DEMO_STORE"
+"""Path of the demo store file (default: the user's cache folder)."""
+
+DEMO_USER = "示例数据"
+"""Who the demo's versions are recorded as imported by."""
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    sources = [Path(geodata.__file__).with_name(n) for n in ("demo_quarters.py", "generate_demo.py", "demo_faults.py")]
+    files = sorted(p for p in geodata.DEMO_DIR.iterdir() if p.is_file())
+    for path in [*sources, *files]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def demo_store_path() -> Path:
+    """Where the demo store is (or will be) built."""
+    configured = os.environ.get(DEMO_STORE_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser().resolve()
+    cache = Path(os.environ.get("XDG_CACHE_HOME", "") or Path.home() / ".cache")
+    return cache / "ipgrid" / f"demo-{_fingerprint()}.gpkg"
+
+
+def demo_store(progress: Callable[[str, float], None] | None = None) -> Path:
+    """The demo store's path, building it first when it does not exist yet."""
+    target = demo_store_path()
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not target.is_file():
+                _build(target, progress)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return target
+
+
+def _build(target: Path, progress: Callable[[str, float], None] | None) -> None:
+    from geodata.demo_quarters import write_quarters
+
+    report = progress or (lambda _t, _f: None)
+    with tempfile.TemporaryDirectory(prefix="ipgrid-demo-") as tmp:
+        report("生成示例数据的四个季度", 0.0)
+        quarters = write_quarters(Path(tmp) / "quarters")
+        partial = Path(tmp) / "demo.gpkg"
+        store = Store(partial, create=True)
+        for i, (as_of, folder) in enumerate(quarters):
+            report(f"导入示例数据：数据截至 {as_of}", 0.1 + 0.9 * i / len(quarters))
+            prepared = prepare_import(folder, as_of, store=store, note="示例数据（合成，非真实）")
+            with _no_backups():
+                store.commit(prepared, user=DEMO_USER)
+        store.backend.sql.dispose()
+        os.replace(partial, target)
+        report("完成", 1.0)
+
+
+@contextlib.contextmanager
+def _no_backups() -> Iterator[None]:
+    from dashboard.store.backup import KEEP_ENV
+
+    before = os.environ.get(KEEP_ENV)
+    os.environ[KEEP_ENV] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(KEEP_ENV, None)
+        else:
+            os.environ[KEEP_ENV] = before
