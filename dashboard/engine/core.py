@@ -209,7 +209,7 @@ class Engine:
         self.grid_shape = cast(grid_mod.GridShape, grid_shape)
         self.metric_crs = bundle.config.metric_crs
         self._rights_log = ProblemLog()
-        stored = bundle.precomputed
+        stored = getattr(bundle, "precomputed", None)  # a bundle-like test double may have none
         self._stored: Precomputed | None = stored if isinstance(stored, Precomputed) else None
         self._tables = Memo()
         self._volatile = Memo(entries=VOLATILE_ENTRIES)

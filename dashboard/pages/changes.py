@@ -127,6 +127,9 @@ def render() -> None:
                 continue
             ui.show_table(frame, key=f"{PAGE}.firms.{key}", file_name=title, meta=meta, caption=help_text,
                           labels={c: c for c in frame.columns})
+    tables = {"区域变化": lambda: areas, **{title: (lambda k=key: firm_list(diff, k))
+                                        for key, (title, _) in FIRM_LISTS.items()}}
+    ui.page_actions(PAGE, data, tables, file_name=f"变化_{old_version.as_of}_{new_version.as_of}", meta=meta[-1:])
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from dashboard.app_data import (
     scan_folder,
 )
 from dashboard.engine.metrics import METRICS
+from dashboard.pages.data_upload import import_section
 from loaders.errors import FolderChoiceError
 from loaders.problems import SEVERITY_LABELS
 from loaders.schema import LAYERS
@@ -95,6 +96,26 @@ def choose_folder() -> None:
         st.rerun()
 
 
+def versions_table(data: LoadedData) -> pd.DataFrame:
+    """Every version of the store, withdrawn ones too: as-of date, status, when and by whom, rows, problems, note."""
+    assert data.store is not None
+    rows = []
+    for v in data.store.versions():
+        rows.append({"版本": v.version_id, "数据截至": v.as_of, "状态": v.status_label,
+                     "导入时间": v.imported_at.replace("T", " ")[:19], "导入人": v.imported_by,
+                     "企业": v.rows.get("enterprises", 0), "错误": v.errors, "警告": v.warnings, "备注": v.note})
+    return pd.DataFrame(rows)
+
+
+def versions_section(data: LoadedData) -> None:
+    """The store's versions (the one shown is chosen in the sidebar)."""
+    assert data.store is not None and data.version is not None
+    st.subheader("数据版本", anchor=False)
+    st.caption(f"当前显示：数据截至 {data.version.as_of}（侧栏可切换）。版本导入后不再修改；导入错误的版本可撤回"
+               "（ipgrid versions 存储 --withdraw 日期），撤回的版本仍保留在列表中。")
+    st.dataframe(versions_table(data), hide_index=True, width="stretch", key=f"{PAGE}.versions")
+
+
 def render() -> None:
     """Draw the page."""
     data = None if st.session_state.get(LOAD_ERROR) is not None else current_data()
@@ -104,10 +125,14 @@ def render() -> None:
         choose_folder()
         return
     ui.header(data, "数据")
+    if data.store is not None:
+        versions_section(data)
+        import_section(data)
     choose_folder()
     loaded = dt.datetime.fromtimestamp(data.loaded_at).strftime("%Y-%m-%d %H:%M:%S")
-    st.caption(f"读取于 {loaded}，用时 {data.seconds:.1f} 秒；{len(data.signature)} 个文件。文件变化后会自动重新读取。")
-    skipped = scan_folder(data.folder).skipped
+    if data.version is None:
+        st.caption(f"读取于 {loaded}，用时 {data.seconds:.1f} 秒；{len(data.signature)} 个文件。文件变化后会自动重新读取。")
+    skipped = scan_folder(data.folder).skipped if data.version is None else ()
     if skipped:
         st.warning(f"以下文件无法读取（链接失效或没有权限），已跳过：{ui.md_text('、'.join(skipped))}",
                    icon=":material/warning:")

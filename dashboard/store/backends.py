@@ -60,8 +60,8 @@ class Backend(Protocol):
     def create(self) -> None:
         """Create an empty store (the file or the tables)."""
 
-    def lock(self, action: str, wait_s: float = LOCK_WAIT_S) -> contextlib.AbstractContextManager[None]:
-        """Hold the store's write lock; :class:`StoreBusyError` after ``wait_s`` seconds."""
+    def lock(self, action: str, wait_s: float | None = None) -> contextlib.AbstractContextManager[None]:
+        """Hold the store's write lock; :class:`StoreBusyError` after ``wait_s`` s (default :data:`LOCK_WAIT_S`)."""
 
     def write_frame(self, conn: Connection, table: str, frame: pd.DataFrame, description: str) -> None:
         """Write ``frame`` as a new table (part of ``conn``'s transaction where the backend can)."""
@@ -74,6 +74,11 @@ class Backend(Protocol):
 
     def drop_tables(self, conn: Connection, names: list[str]) -> None:
         """Remove tables of versions that were never committed."""
+
+
+def _lock_wait(wait_s: float | None) -> float:
+    """``wait_s``, or :data:`LOCK_WAIT_S` as it is now (read at each call, so it can be changed)."""
+    return LOCK_WAIT_S if wait_s is None else wait_s
 
 
 def _sqlite_engine(path: Path) -> sa.Engine:
@@ -104,7 +109,7 @@ class GeoPackageBackend:
         """A new GeoPackage holding the store's own tables, each listed as an attribute table."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         seed = pd.DataFrame({"key": ["format"], "value": [tb.FORMAT]})
-        partial = self.path.with_name(self.path.stem + ".creating.gpkg")
+        partial = self.path.with_name(f"{self.path.stem}.creating-{os.getpid()}.gpkg")
         partial.unlink(missing_ok=True)
         pyogrio.write_dataframe(seed, partial, layer="ipgrid_seed", driver="GPKG")
         engine = _sqlite_engine(partial)
@@ -114,11 +119,20 @@ class GeoPackageBackend:
             for table in tb.metadata.sorted_tables:
                 _register_attributes(conn, table.name, str(table.comment or table.name))
         engine.dispose()
-        os.replace(partial, self.path)  # the store appears whole or not at all
+        # the store appears whole or not at all, and never over one another process has just created
+        try:
+            os.link(partial, self.path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not self.path.exists():
+                os.replace(partial, self.path)
+        partial.unlink(missing_ok=True)
 
     @contextlib.contextmanager
-    def lock(self, action: str, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    def lock(self, action: str, wait_s: float | None = None) -> Iterator[None]:
         """An exclusive ``flock`` on ``<store>.lock`` (released by the kernel if the process dies)."""
+        wait_s = _lock_wait(wait_s)
         lock_path = self.path.with_name(self.path.name + ".lock")
         with open(lock_path, "a+b") as handle:
             deadline = time.monotonic() + wait_s
@@ -144,8 +158,10 @@ class GeoPackageBackend:
         spatial = isinstance(frame, gpd.GeoDataFrame)
         options = {"DESCRIPTION": description}
         if spatial:
-            pyogrio.write_dataframe(frame, self.path, layer=table, driver="GPKG", geometry_type="Unknown",
-                                    promote_to_multi=False, layer_options=options)
+            # the layer's own geometry type when it has one (QGIS shows a point layer as points), else
+            # Unknown (GEOMETRY); never promoted to multi: a version keeps the geometries it was given
+            pyogrio.write_dataframe(frame, self.path, layer=table, driver="GPKG", promote_to_multi=False,
+                                    layer_options=options)
         else:
             pyogrio.write_dataframe(pd.DataFrame(frame), self.path, layer=table, driver="GPKG", layer_options=options)
 
@@ -229,8 +245,9 @@ class PostgisBackend:
             raise self._connect_error(exc) from None
 
     @contextlib.contextmanager
-    def lock(self, action: str, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    def lock(self, action: str, wait_s: float | None = None) -> Iterator[None]:
         """A session advisory lock (released by the server if the process dies)."""
+        wait_s = _lock_wait(wait_s)
         key = 0x1F0D  # one lock per database: ipgrid's writes
         with self.sql.connect() as conn:
             deadline = time.monotonic() + wait_s

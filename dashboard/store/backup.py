@@ -3,9 +3,10 @@
 A backup is always a GeoPackage store (QGIS opens it; ``ipgrid`` reads it
 like any store).  A GeoPackage store is copied with SQLite's online backup;
 a PostGIS store is written table by table into a new GeoPackage store.
-Restoring puts a backup's versions, audit and assignments back in place of
-the store's, in one step (a file replaced atomically, or one transaction),
-after backing up what is being replaced.
+Restoring puts a backup's versions and assignments back in place of the
+store's, in one step (a file replaced atomically, or one transaction), after
+backing up what is being replaced; the audit trail is never rolled back (the
+store's and the backup's are merged, and the restore is recorded).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from dashboard.store import tables as tb
-from dashboard.store.backends import GeoPackageBackend, PostgisBackend, copy_file_consistently
+from dashboard.store.backends import GeoPackageBackend, copy_file_consistently
 from loaders.errors import StoreError
 
 if TYPE_CHECKING:
@@ -79,26 +81,77 @@ def write_backup(store: Store, target: Path) -> Path:
         return target
     partial = target.with_name(target.name + ".partial.gpkg")
     partial.unlink(missing_ok=True)
-    copy = GeoPackageBackend(partial)
-    copy.create()
-    _copy_tables(store, copy)
-    copy.sql.dispose()
-    os.replace(partial, target)
+    try:
+        copy = GeoPackageBackend(partial)
+        copy.create()
+        # GDAL writes each layer table on its own connection: none may wait behind an open SQLite
+        # transaction, so the layers first, then the store's own tables in one transaction
+        for name in _committed_tables(store):
+            copy.write_frame(None, name, backend.read_frame(name), name)  # type: ignore[arg-type]
+        with copy.sql.begin() as conn:
+            _copy_own_tables(store, conn)
+        copy.sql.dispose()
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 
-def _copy_tables(store: Store, target: GeoPackageBackend | PostgisBackend) -> None:
-    with target.sql.begin() as conn:
-        for name, frame in store.iter_tables():
-            if name in tb.OWN_TABLES:
-                table = tb.metadata.tables[name]
-                conn.execute(sa.delete(table))
-                rows = [{str(k): v for k, v in r.items()}
-                        for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
-                if rows:
-                    conn.execute(sa.insert(table), rows)
-            else:
-                target.write_frame(conn, name, frame, name)
+def _committed_tables(store: Store) -> list[str]:
+    """The tables of the store's committed versions (never those of an import that was killed)."""
+    committed = {v.version_id for v in store.versions()}
+    return sorted(name for name in store.backend.tables()
+                  if (found := tb.VERSION_TABLE.match(name)) and int(found.group("id")) in committed)
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """A frame's rows as plain Python values, missing ones ``None``."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return [{str(k): v for k, v in r.items()} for r in plain.to_dict("records")]
+
+
+def _own_frame(store: Store, name: str) -> pd.DataFrame:
+    with store.backend.sql.connect() as conn:
+        return pd.read_sql(sa.select(tb.metadata.tables[name]), conn)
+
+
+def _copy_own_tables(source: Store, conn: Connection, *, audit: pd.DataFrame | None = None) -> None:
+    """Replace the store's own tables on ``conn`` by ``source``'s (the audit by ``audit`` when given)."""
+    for name in tb.OWN_TABLES:
+        table = tb.metadata.tables[name]
+        frame = audit if name == tb.audit.name and audit is not None else _own_frame(source, name)
+        conn.execute(sa.delete(table))
+        rows = _rows(frame)
+        if rows:
+            conn.execute(sa.insert(table), rows)
+    if conn.dialect.name == "postgresql":  # ids were inserted as they were: move the sequences past them
+        for table in (tb.audit, tb.assignments):
+            conn.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
+
+
+_AUDIT_FIELDS = ("at", "user", "action", "version_id", "as_of", "files", "rows", "detail")
+
+
+def merged_audit(current: pd.DataFrame, restored: pd.DataFrame) -> pd.DataFrame:
+    """Both audit trails as one, oldest first, each entry once: restoring content never loses its history.
+
+    A backup of this store holds the first part of its own trail (kept
+    once); a backup of another (a store rebuilt after a loss) brings its
+    whole history along.
+    """
+    records, seen = [], set()
+    for frame in (restored, current):
+        for record in _rows(frame):
+            key = tuple(None if record[f] is None else str(record[f]) for f in _AUDIT_FIELDS)
+            if key not in seen:
+                seen.add(key)
+                records.append({f: record[f] for f in _AUDIT_FIELDS})
+    records.sort(key=lambda r: str(r["at"]))  # stable: same-second entries keep their order
+    out = pd.DataFrame(records, columns=list(_AUDIT_FIELDS))
+    out.insert(0, "id", range(1, len(out) + 1))
+    return out
 
 
 def backup_before(store: Store, action: str, user: str) -> Path | None:
@@ -119,7 +172,14 @@ def backup_before(store: Store, action: str, user: str) -> Path | None:
 
 
 def restore(store: Store, source: Path, *, user: str) -> None:
-    """Replace the store's content by the backup ``source`` (a GeoPackage store), backing up the current one first."""
+    """Replace the store's versions and assignments by the backup ``source`` (a GeoPackage store), in one step.
+
+    What is replaced is backed up first; the audit trail is kept (the
+    backup's and the store's, merged by :func:`merged_audit`) and records the
+    restore.  A GeoPackage store is a new file moved into place; a PostGIS
+    store is changed in one transaction.
+    """
+    from dashboard.store.importer import sha256_of
     from dashboard.store.store import Store as StoreClass
 
     if not source.is_file():
@@ -130,17 +190,29 @@ def restore(store: Store, source: Path, *, user: str) -> None:
     backend = store.backend
     with backend.lock("恢复"):
         before = backup_before(store, "restore", user)
+        audit = merged_audit(store.audit_log(), backup.audit_log())
+        files = [{"name": str(source), "size": source.stat().st_size, "sha256": sha256_of(source)}]
+        detail = {"versions": count, "previous_saved_as": str(before) if before else None}
         if isinstance(backend, GeoPackageBackend):
             partial = backend.path.with_name(backend.path.stem + ".restoring.gpkg")
-            copy_file_consistently(source, partial)
-            os.replace(partial, backend.path)
+            try:
+                copy_file_consistently(source, partial)
+                copy = StoreClass(partial)
+                with copy.backend.sql.begin() as conn:
+                    _copy_own_tables(copy, conn, audit=audit)
+                    copy._audit(conn, "restore", user, files=files, detail=detail)  # noqa: SLF001
+                copy.backend.sql.dispose()
+                os.replace(partial, backend.path)
+            finally:
+                partial.unlink(missing_ok=True)
         else:
             with backend.sql.begin() as conn:
-                drop = [t for t in backend.tables() if tb.VERSION_TABLE.match(t)]
-                backend.drop_tables(conn, drop)
-            _copy_tables(backup, backend)
-    store._audit_now("restore", user, files=[{"name": str(source), "size": source.stat().st_size}],  # noqa: SLF001
-                     detail={"versions": count, "previous_saved_as": str(before) if before else None})
+                backend.drop_tables(conn, sorted(t for t in backend.tables() if tb.VERSION_TABLE.match(t)))
+                for name in _committed_tables(backup):
+                    backend.write_frame(conn, name, backup.backend.read_frame(name), name)
+                _copy_own_tables(backup, conn, audit=audit)
+                store._audit(conn, "restore", user, files=files, detail=detail)  # noqa: SLF001
+    backup.backend.sql.dispose()
 
 
 def list_backups(store: Store) -> pd.DataFrame:

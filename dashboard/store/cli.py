@@ -17,6 +17,7 @@ from typing import Any
 from dashboard.engine import Engine
 from dashboard.engine.catalog import LEVEL_LABELS, change_text, format_number, format_percent, json_ready
 from dashboard.engine.changes import DIFF_METRICS, VersionDiff, diff_engines
+from dashboard.store.backends import backend_for
 from dashboard.store.backup import restore, write_backup
 from dashboard.store.importer import PreparedImport, prepare_import
 from dashboard.store.store import Store, Version, checked_date, default_user
@@ -56,13 +57,14 @@ def print_import_summary(prepared: PreparedImport) -> None:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     as_of = checked_date(args.as_of)
-    store = Store(args.store, create=True)
-    prepared = prepare_import(Path(args.folder), as_of, store=store, note=args.note or "")
+    existing = Store(args.store) if backend_for(args.store).exists() else None  # a refused import creates nothing
+    prepared = prepare_import(Path(args.folder), as_of, store=existing, note=args.note or "")
     print_import_summary(prepared)
     if prepared.errors and not args.allow_errors:
         print(f"\n未导入：数据有 {prepared.errors} 条错误（见上表）。请修正后重新导入；"
               "确认这些行可以不导入时，加 --allow-errors。", file=sys.stderr)
         return EXIT_DATA_ERRORS
+    store = existing or Store(args.store, create=True)
     version = store.commit(prepared, user=args.user)
     print(f"\n已导入：存储 {store.location}，版本 {version.version_id}（数据截至 {version.as_of}）。")
     return EXIT_OK
