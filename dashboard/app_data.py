@@ -393,6 +393,14 @@ class LoadedData:
         earlier = [v for v in self.versions if v.as_of < self.version.as_of]
         return earlier[-1] if earlier else None
 
+    def history(self) -> list[tuple[str, Engine]]:
+        """(as-of date, engine) of every version in force up to the one shown, oldest first (a folder: itself)."""
+        if self.store is None or self.version is None:
+            return [(self.engine.data_date, self.engine)]
+        shown = self.version.as_of
+        return [(v.as_of, self.engine if v.version_id == self.version.version_id else self.engine_of(v))
+                for v in self.versions if v.as_of <= shown]
+
     def engine_of(self, version: Version) -> Engine:
         """The shared engine of another version of the same store (loaded once, like this one)."""
         if self.store is None:

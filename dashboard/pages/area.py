@@ -17,7 +17,8 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.app_data import LoadedData, current_data
-from dashboard.engine.catalog import LEVEL_LABELS, metric_title, text_of, value_text
+from dashboard.engine.catalog import LEVEL_LABELS, change_text, metric_title, text_of, value_text
+from dashboard.engine.history import area_history, change_since_previous
 from dashboard.engine.metrics import METRICS
 from dashboard.maps import map_payload, show_map
 from dashboard.maps.layers import FlyTo
@@ -127,9 +128,13 @@ def render_area(level: str, page: str) -> None:
     row = stats.iloc[pos]
     ui.header(data, name, caption=f"{title}详情")
 
+    history = area_history(data.history(), level, area_id, KPIS)
+    changes = change_since_previous(history)
+    previous = data.previous
     cols = st.columns(4)
     for i, key in enumerate(KPIS):
-        ui.metric_kpi(cols[i % 4], key, row[key])
+        delta = None if previous is None else f"{change_text(key, changes[key])}（较 {previous.as_of}）"
+        ui.metric_kpi(cols[i % 4], key, row[key], delta=delta)
 
     metric = controls.metric
     place, of = engine.rank_of(level, metric, area_id)
@@ -151,6 +156,9 @@ def render_area(level: str, page: str) -> None:
     with right:
         ui.show_table(peers.drop(columns=["id"]), key=f"{page}.peers", file_name=f"{title}排名_{METRICS[metric].label}",
                       meta=ui.meta_rows(data, ("排序指标", metric_title(metric))), height=360)
+
+    if len(history) >= 2:
+        trend_section(data, page, name, history)
 
     st.subheader("产业与企业类别", anchor=False)
     left, right = st.columns(2)
@@ -178,6 +186,26 @@ def render_area(level: str, page: str) -> None:
         "企业": lambda: all_firms[list(FIRM_COLUMNS)],
         "排名": lambda: peers,
     }, file_name=f"{name}_{title}详情", spec=ui.MapSpec(level, metric, name, controls.scheme, controls.k))
+
+
+def trend_chart(history: pd.DataFrame, metrics: tuple[str, ...]) -> alt.FacetChart:
+    """One small line chart per metric over the versions (each with its own scale)."""
+    long = history.melt(id_vars="as_of", value_vars=list(metrics), var_name="key", value_name="value")
+    long["指标"] = long["key"].map(metric_title)
+    base = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("as_of:O", title="数据截至"), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip("as_of:O", title="数据截至"), alt.Tooltip("指标:N"), alt.Tooltip("value:Q", title="值")])
+    return base.properties(width=220, height=150).facet(facet=alt.Facet("指标:N", title=None), columns=4).resolve_scale(
+        y="independent")
+
+
+def trend_section(data: LoadedData, page: str, name: str, history: pd.DataFrame) -> None:
+    """The key figures of the area in every version up to the one shown."""
+    st.subheader("各季度趋势", anchor=False)
+    st.altair_chart(trend_chart(history, KPIS), width="stretch")
+    table = history.rename(columns={"as_of": "数据截至"})
+    ui.show_table(table, key=f"{page}.trend", file_name=f"{name}_各季度趋势", meta=ui.meta_rows(data, ("区域", name)),
+                  labels={"数据截至": "数据截至"})
 
 
 def area_map(data: LoadedData, level: str, area_id: str, shown: pd.DataFrame, focus: pd.Series | None,

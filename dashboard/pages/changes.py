@@ -9,6 +9,9 @@ download as .xlsx.  Every figure comes from
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -127,8 +130,9 @@ def render() -> None:
                 continue
             ui.show_table(frame, key=f"{PAGE}.firms.{key}", file_name=title, meta=meta, caption=help_text,
                           labels={c: c for c in frame.columns})
-    tables = {"区域变化": lambda: areas, **{title: (lambda k=key: firm_list(diff, k))
-                                        for key, (title, _) in FIRM_LISTS.items()}}
+    tables: dict[str, Callable[[], pd.DataFrame]] = {"区域变化": lambda: areas}
+    for key, (title, _) in FIRM_LISTS.items():
+        tables[title] = functools.partial(firm_list, diff, key)
     ui.page_actions(PAGE, data, tables, file_name=f"变化_{old_version.as_of}_{new_version.as_of}", meta=meta[-1:])
 
 

@@ -131,7 +131,8 @@ def render() -> None:
     choose_folder()
     loaded = dt.datetime.fromtimestamp(data.loaded_at).strftime("%Y-%m-%d %H:%M:%S")
     if data.version is None:
-        st.caption(f"读取于 {loaded}，用时 {data.seconds:.1f} 秒；{len(data.signature)} 个文件。文件变化后会自动重新读取。")
+        st.caption(f"读取于 {loaded}，用时 {data.seconds:.1f} 秒；{len(data.signature)} 个文件。"
+                   "文件变化后会自动重新读取。")
     skipped = scan_folder(data.folder).skipped if data.version is None else ()
     if skipped:
         st.warning(f"以下文件无法读取（链接失效或没有权限），已跳过：{ui.md_text('、'.join(skipped))}",

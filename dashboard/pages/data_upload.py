@@ -44,9 +44,9 @@ CHANGE_LABELS = {"added": "新增企业", "removed": "减少企业", "first_ip":
 
 
 def safe_name(name: str) -> str:
-    """An uploaded file's name as a bare file name: no folders, no ``..``, no control characters.
+    r"""An uploaded file's name as a bare file name: no folders, no ``..``, no control characters.
 
-    >>> safe_name("../../etc/passwd"), safe_name("C:\\\\数据\\\\企业.xlsx"), safe_name("..")
+    >>> safe_name("../../etc/passwd"), safe_name("C:\\数据\\企业.xlsx"), safe_name("..")
     ('passwd', '企业.xlsx', '_')
     """
     bare = name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -131,9 +131,12 @@ def _check_form(store: Store) -> None:
     _drop_pending()
     folder = save_uploads(list(files))
     bar = st.progress(0.0, text="开始检查")
+
+    def progress(text: str, fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+
     try:
-        prepared = prepare_import(folder, str(as_of), store=store, note=note.strip(),
-                                  progress=lambda text, f: bar.progress(min(max(f, 0.0), 1.0), text=text))
+        prepared = prepare_import(folder, str(as_of), store=store, note=note.strip(), progress=progress)
     except IpgridError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         bar.empty()
@@ -157,8 +160,8 @@ def _preview(store: Store, prepared: PreparedImport, user: str) -> None:
         assert prepared.previous is not None
         counts = prepared.change_counts() or {}
         st.markdown(f"与上一版本（数据截至 {prepared.previous.as_of}）相比：")
-        cols = st.columns(len(CHANGE_LABELS))
-        for col, (key, label) in zip(cols, CHANGE_LABELS.items(), strict=True):
+        change_cols = st.columns(len(CHANGE_LABELS))
+        for col, (key, label) in zip(change_cols, CHANGE_LABELS.items(), strict=True):
             ui.kpi(col, label, f"{counts.get(key, 0):,} 家")
     errors, warnings = prepared.errors, prepared.warnings
     if errors or warnings:

@@ -14,7 +14,9 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.app_data import LoadedData, current_data
-from dashboard.engine.catalog import format_number
+from dashboard.engine.catalog import change_text, format_number
+from dashboard.engine.changes import diff_engines
+from dashboard.engine.history import CellsChange, cells_change
 from dashboard.maps import map_payload, show_map
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import add_firms, add_outline, add_service_points, firm_legend, fit, level_shapes, new_map
@@ -82,6 +84,20 @@ def commissioner_map(data: LoadedData, ids: list[str], firms: pd.DataFrame, cont
     return fmap
 
 
+CHANGE_LABELS = {"uscc": "统一社会信用代码", "name": "企业名称", "town": "所在镇街"}
+
+
+def since_previous(data: LoadedData, ids: list[str]) -> CellsChange | None:
+    """What changed in these cells since the version before the one shown (``None`` without one)."""
+    previous = data.previous
+    if previous is None:
+        return None
+    old = data.engine_of(previous)
+    engine = data.engine
+    diff = engine.memo(("version-diff", previous.version_id, "town"), lambda: diff_engines(old, engine, "town"))
+    return cells_change(old, engine, ids, diff)
+
+
 def show_commissioner(data: LoadedData, who: str, controls: ui.Controls) -> None:
     """Figures, map and lists of one commissioner."""
     engine = data.engine
@@ -97,12 +113,21 @@ def show_commissioner(data: LoadedData, who: str, controls: ui.Controls) -> None
                 f"**{format_number(summary.with_ip)}** 家有知识产权　"
                 f":red[**{format_number(summary.without_ip)}** 家培育对象]",
                 help="培育对象：辖区内还没有任何有效专利、商标、著作权的企业")
+    change = since_previous(data, ids)
+    if change is not None and data.previous is not None:
+        st.markdown(f"较 {data.previous.as_of}：企业 {change_text('enterprises', change.enterprises)} 家，"
+                    f"有知识产权 {change_text('enterprises', change.with_ip)} 家，"
+                    f"**培育成功 {len(change.first_ip)} 家**，新增企业 {len(change.added)} 家",
+                    help="培育成功：上期没有任何有效专利、商标、著作权，本期有；网格按当前编号对比")
     fmap = map_payload(engine, (PAGE, who, controls.basemap, data.is_demo),
                        lambda: commissioner_map(data, ids, firms, controls))
     show_map(fmap, key=f"{PAGE}.map", height=380)
 
     meta = ui.meta_rows(data, ("网格专员", who), ("网格", "、".join(ids)))
-    tab1, tab2, tab3 = st.tabs([f"培育对象（{len(targets)}）", f"全部企业（{len(firms)}）", f"网格（{len(ids)}）"])
+    titles = [f"培育对象（{len(targets)}）", f"全部企业（{len(firms)}）", f"网格（{len(ids)}）"]
+    if change is not None:
+        titles.append(f"本季度变化（{len(change.first_ip) + len(change.added)}）")
+    tab1, tab2, tab3, *tab4 = st.tabs(titles)
     with tab1:
         ui.show_table(targets.sort_values("nearest_service_m"), key=f"{PAGE}.targets", labels=ui.FIRM_LABELS,
                       columns=TARGET_COLUMNS,
@@ -113,6 +138,14 @@ def show_commissioner(data: LoadedData, who: str, controls: ui.Controls) -> None
     with tab3:
         ui.show_table(engine.cell_table(ids), key=f"{PAGE}.cells", columns=CELL_COLUMNS, file_name=f"{who}_网格",
                       meta=meta)
+    if change is not None and tab4:
+        with tab4[0]:
+            st.markdown("**培育成功**（首次拥有知识产权）")
+            ui.show_table(change.first_ip, key=f"{PAGE}.first_ip", labels=CHANGE_LABELS, file_name=f"{who}_培育成功",
+                          meta=meta)
+            st.markdown("**新增企业**")
+            ui.show_table(change.added, key=f"{PAGE}.added", labels=CHANGE_LABELS, file_name=f"{who}_新增企业",
+                          meta=meta)
     ui.page_actions(PAGE, data, {"培育对象": lambda: targets[list(TARGET_COLUMNS)],
                                  "全部企业": lambda: firms[list(FIRM_COLUMNS)]},
                     file_name=f"{who}_我的网格", meta=[("网格专员", who)],

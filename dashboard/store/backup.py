@@ -161,6 +161,8 @@ def backup_before(store: Store, action: str, user: str) -> Path | None:
         return None
     folder = backup_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("auto-*.gpkg.partial*"):  # a backup killed half-way (the write lock is held)
+        stale.unlink(missing_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
     target = write_backup(store, folder / f"auto-{stamp}-{action}.gpkg")
     autos = sorted(p for p in folder.iterdir() if _AUTO.match(p.name))
