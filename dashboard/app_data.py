@@ -28,6 +28,7 @@ This module is the data layer: it imports no page, map or export code.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import loaders
 from dashboard.engine import Engine
+from dashboard.engine.core import count_years
 from dashboard.engine.memo import Memo
 from dashboard.store import Store, Version
 from dashboard.store.demo import demo_store
@@ -464,6 +466,17 @@ def data_store() -> Memo:
 
 
 def current_data(folder: Path | None = None) -> LoadedData:
+    """The data this session shows (:func:`loaded_data`), counted at the 统计年份 it chose (default: the data date).
+
+    Raises
+    ------
+    loaders.IpgridError
+        See :func:`loaded_data`.
+    """
+    return with_chosen_year(loaded_data(folder))
+
+
+def loaded_data(folder: Path | None = None) -> LoadedData:
     """The loaded data of ``folder`` (default :func:`active_folder`), loading it with visible progress.
 
     Raises
@@ -550,6 +563,35 @@ def chosen_version(versions: list[Version]) -> Version:
     bound = bind("app", ASOF_PARAM, dates[-1], options=dates, key=ASOF_KEY) if get_script_run_ctx() else None
     wanted = dates[-1] if bound is None else str(bound.value)
     return next(v for v in versions if v.as_of == wanted)
+
+
+YEAR_PARAM = "year"
+"""URL parameter of the year whose end the rights are counted at (none: as of the data date)."""
+
+YEAR_KEY = "app.year"
+"""Widget key of the 统计年份 selector."""
+
+
+def year_choices(item: LoadedData) -> list[int]:
+    """Years the data can be counted at (needs a dated rights layer), newest first."""
+    return list(reversed(item.engine.memo(("count-years",), lambda: count_years(item.bundle))))
+
+
+def with_chosen_year(item: LoadedData) -> LoadedData:
+    """``item`` with the engine of the year the session chose (统计年份, ``year=`` in the URL), shared per year."""
+    if get_script_run_ctx() is None:
+        return item
+    years = year_choices(item)
+    if not years:
+        return item
+    from dashboard.ui.state import bind  # URL-bound session values; imported here: ui imports this module
+
+    bound = bind("app", YEAR_PARAM, 0, options=[0, *years], parse=int, key=YEAR_KEY)
+    year = int(bound.value)
+    if not year:
+        return item
+    engine = item.engine.memo(("year-engine", year), lambda: Engine(item.bundle, year=year))
+    return dataclasses.replace(item, engine=engine)
 
 
 def current_store_data(location: str) -> LoadedData:

@@ -125,6 +125,18 @@ def _data_year(data_date: str | None) -> tuple[int, str]:
     return today, f"今年为 {today} 年"
 
 
+def count_years(bundle: DataBundle) -> list[int]:
+    """The years whose end the rights can be counted at (:func:`checked_year` accepts them); empty without dated rights."""
+    layer = bundle.layers.get("ip_records")
+    if layer is None or len(layer.frame) == 0:
+        return []
+    first = _first_right_year(layer.frame)
+    if first is None:
+        return []
+    last, _ = _data_year(bundle.config.district.data_date)
+    return list(range(first, last + 1))
+
+
 def checked_year(bundle: DataBundle, year: object) -> int | None:
     """``year`` when the folder's rights can be counted at its end, else :class:`EngineInputError`.
 

@@ -195,6 +195,7 @@ def _register_attributes(conn: Connection, table: str, description: str) -> None
 
 
 _SAFE_NAME = re.compile(r"^[a-z0-9_]+$")
+_RTREE_SHADOWS = ("_node", "_parent", "_rowid")
 
 
 def _drop_gpkg_tables(conn: Connection, names: list[str]) -> None:
@@ -206,7 +207,11 @@ def _drop_gpkg_tables(conn: Connection, names: list[str]) -> None:
         for meta in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents"):
             if meta in present:
                 conn.execute(sa.text(f"DELETE FROM {meta} WHERE lower(table_name) = :t"), {"t": name})
-        for rtree in [t for t in present if t.startswith(f"rtree_{name}_")]:
+        # the spatial index: its virtual table first (that drops its _node, _parent and _rowid tables),
+        # then any of those left on their own; a shadow table dropped first makes the virtual one undroppable
+        rtrees = sorted(t for t in present if t.startswith(f"rtree_{name}_"))
+        shadows = [t for t in rtrees if t.endswith(_RTREE_SHADOWS)]
+        for rtree in [t for t in rtrees if t not in shadows] + shadows:
             conn.execute(sa.text(f'DROP TABLE IF EXISTS "{rtree}"'))
         conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
 

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.app_data import ASOF_KEY, ASOF_PARAM, LoadedData
+from dashboard.app_data import ASOF_KEY, ASOF_PARAM, YEAR_KEY, YEAR_PARAM, LoadedData, year_choices
 from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES
 from dashboard.engine import Kpi
 from dashboard.engine.catalog import (
@@ -158,6 +158,7 @@ def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: 
                 st.caption(f"数据：{md_text(name)}（{md_text(data.folder.name)}）")
             else:
                 version_selector(data)
+            year_selector(data)
             if data.is_demo:
                 demo_badge()
         if level and data is not None:
@@ -183,6 +184,18 @@ def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: 
         if basemap:
             values["basemap"] = _basemap_controls()
     return Controls(**values)
+
+
+def year_selector(data: LoadedData) -> None:
+    """The 统计年份 selector (``year=`` in the URL), when the rights have dates to count them at a year's end."""
+    years = year_choices(data)
+    if not years:
+        return
+    options = [0, *years]
+    bind("app", YEAR_PARAM, 0, options=options, parse=int, key=YEAR_KEY)
+    labels = {0: f"数据截至日（{data.engine.data_date}）", **{y: f"{y} 年末" for y in years}}
+    st.selectbox("统计年份", options, key=YEAR_KEY, format_func=label_of(labels),
+                 help="按该年末有效的专利、商标统计（需要带申请日、授权公告日的知识产权明细）")
 
 
 def version_selector(data: LoadedData) -> None:
