@@ -126,7 +126,7 @@ def _data_year(data_date: str | None) -> tuple[int, str]:
 
 
 def count_years(bundle: DataBundle) -> list[int]:
-    """The years whose end the rights can be counted at (:func:`checked_year` accepts them); empty without dated rights."""
+    """The years whose end the rights can be counted at (:func:`checked_year` accepts them); none without dates."""
     layer = bundle.layers.get("ip_records")
     if layer is None or len(layer.frame) == 0:
         return []

@@ -70,7 +70,8 @@ def _form(data: LoadedData) -> None:
         except IpgridError as exc:
             st.error(ui.md_text(exc), icon=":material/error:")
             return
-        st.session_state[f"{PAGE}.done"] = f"已保存：网格 {cell} 自 {valid_from} 起由 {'、'.join(names) or '无人'}负责。"
+        who = "、".join(names) or "无人"
+        st.session_state[f"{PAGE}.done"] = f"已保存：网格 {cell} 自 {valid_from} 起由 {who}负责。"
         st.rerun()
 
 
@@ -80,7 +81,8 @@ def render() -> None:
     ui.sidebar(PAGE, data)
     ui.header(data, "专员分配")
     if data.store is None:
-        st.info("调整专员分配需要存储（环境变量 IPGRID_STORE，或 ipgrid assign 命令）；数据文件夹中的分配请直接修改专员表。",
+        st.info("调整专员分配需要存储（环境变量 IPGRID_STORE，或 ipgrid assign 命令）；"
+                "数据文件夹中的分配请直接修改专员表。",
                 icon=":material/info:")
         return
     done = st.session_state.pop(f"{PAGE}.done", None)
