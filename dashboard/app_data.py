@@ -60,6 +60,9 @@ ASOF_PARAM = "asof"
 ASOF_KEY = "app.asof"
 """Widget key of the 数据截至 selector."""
 
+NEXT_ASOF = "ipgrid.asof.next"
+"""Session key: the as-of date to show on the next run (set after an import)."""
+
 ROOTS_ENV = "IPGRID_ROOTS"
 """Environment variable listing (``os.pathsep``-separated) the folders under which the 数据 page may open data."""
 
@@ -560,6 +563,9 @@ def chosen_version(versions: list[Version]) -> Version:
     from dashboard.ui.state import bind  # URL-bound session values; imported here: ui imports this module
 
     dates = [v.as_of for v in versions]
+    shown_next = st.session_state.pop(NEXT_ASOF, None) if get_script_run_ctx() else None
+    if shown_next in dates:  # a version just imported on the 数据 page: show it (set before the selector is drawn)
+        st.session_state[ASOF_KEY] = shown_next
     bound = bind("app", ASOF_PARAM, dates[-1], options=dates, key=ASOF_KEY) if get_script_run_ctx() else None
     wanted = dates[-1] if bound is None else str(bound.value)
     return next(v for v in versions if v.as_of == wanted)
@@ -610,7 +616,7 @@ def current_store_data(location: str) -> LoadedData:
     key = _version_key(store, version)
     item: LoadedData | None = data_store().peek(key)
     if item is not None:
-        return item
+        return dataclasses.replace(item, versions=tuple(versions))  # the store may have gained a version since
     with st.status(f"正在打开数据版本（数据截至 {version.as_of}）…", expanded=False) as status:
         bar = st.progress(0.0, text="开始")
 
@@ -619,7 +625,7 @@ def current_store_data(location: str) -> LoadedData:
 
         item = load_version(store, version, progress)
         status.update(label=f"已打开：数据截至 {version.as_of}（{item.seconds:.1f} 秒）", state="complete")
-    return item
+    return dataclasses.replace(item, versions=tuple(versions))
 
 
 def reload_data() -> None:

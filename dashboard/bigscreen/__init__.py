@@ -11,7 +11,7 @@ The package root is the API; modules behind it may move.
 Modules: :mod:`~dashboard.bigscreen.settings` (typed settings),
 :mod:`~dashboard.bigscreen.payload` (engine → JSON), :mod:`~dashboard.bigscreen.page`
 (HTML document and page CSS; ``kiosk.html/.css/.js``), :mod:`~dashboard.bigscreen.data`
-(snapshots per folder version), :mod:`~dashboard.bigscreen.app` (the Streamlit page),
+(snapshots per version of a data folder or store), :mod:`~dashboard.bigscreen.app` (the Streamlit page),
 :mod:`~dashboard.bigscreen.cli` (the command).
 """
 

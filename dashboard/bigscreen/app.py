@@ -3,10 +3,15 @@
 The page is tiny on purpose.  The main script run puts one iframe (the whole
 screen, see :mod:`dashboard.bigscreen.page`) on the page; the rotation runs in
 the browser.  A fragment re-runs every ``poll`` seconds on its own to look at
-the data folder's signature: when it changed and stayed the same for one more
-look, the new version is loaded (into the shared store) and the app reruns
-once, which swaps the iframe's document.  A failed reload keeps the old data
-on screen with a small note; nothing on a wall screen shows an exception box.
+the source's signature (a data folder's files, or a store's latest version in
+force: :class:`~dashboard.bigscreen.data.KioskSource`): when it changed and
+stayed the same for one more look, the new version is loaded (into the shared
+store) and the app reruns once, which swaps the iframe's document.  A failed
+reload keeps the old data on screen with a small note; nothing on a wall
+screen shows an exception box.
+
+The source is the one given, else ``$IPGRID_STORE``, else the folder
+``$IPGRID_DATA``, else the four-quarter demo store, as in the app.
 
 Session state holds one key (:data:`PENDING_KEY`), so hours of polling do not
 grow it.
@@ -14,15 +19,16 @@ grow it.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard.app_data import Signature, data_folder, folder_signature
+from dashboard.app_data import Signature
 from dashboard.bigscreen import page
-from dashboard.bigscreen.data import Snapshot, kiosk_store
+from dashboard.bigscreen.data import KioskSource, Snapshot, kiosk_source, kiosk_store
 from dashboard.bigscreen.settings import KioskSettings, resolve
 from dashboard.maps.render import prepare_assets
 
@@ -32,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 """Repository root: ``kiosk.py`` and ``streamlit_app.py`` live here, their ``static/`` folder too."""
 
 PENDING_KEY = "ipgrid.kiosk.pending"
-"""Session-state key: the folder signature seen at the previous look, not yet loaded."""
+"""Session-state key: the source's signature seen at the previous look, not yet loaded."""
 
 
 def run_kiosk(*, folder: str | os.PathLike[str] | None = None, configure_page: bool = True,
@@ -42,8 +48,9 @@ def run_kiosk(*, folder: str | os.PathLike[str] | None = None, configure_page: b
     Parameters
     ----------
     folder
-        Data folder; default ``$IPGRID_DATA`` or the demo district
-        (:func:`dashboard.app_data.data_folder`).
+        A data folder, or a store (a ``.gpkg`` path, a ``postgresql://`` URL) shown at its latest
+        version in force; default ``$IPGRID_STORE``, else the folder ``$IPGRID_DATA``, else the
+        demo store (:func:`dashboard.bigscreen.data.kiosk_source`).
     configure_page
         Call ``st.set_page_config`` (wide, collapsed sidebar, kiosk title).
     static_dir
@@ -61,12 +68,12 @@ def run_kiosk(*, folder: str | os.PathLike[str] | None = None, configure_page: b
     st.html(page.page_css())
     prepare_assets(str(Path(static_dir) if static_dir is not None else ROOT / "static"))
     settings = resolve(dict(st.query_params.to_dict()))
-    where = Path(folder).expanduser().resolve() if folder is not None else data_folder()
-    snapshot = _first_snapshot(where, settings)
+    source = kiosk_source(folder)
+    snapshot = _first_snapshot(source, settings)
     if snapshot is not None:
         st.iframe(page.kiosk_html(snapshot.payload_json, settings), height=720, alt=page.IFRAME_TITLE)
     shown: Signature = snapshot.signature if snapshot is not None else ()
-    st.fragment(_watch, run_every=settings.poll_s)(str(where), shown, settings.town_metric)
+    st.fragment(_watch, run_every=settings.poll_s)(source, shown, settings.town_metric)
 
 
 def _message(title: str, detail: str = "") -> None:
@@ -75,39 +82,41 @@ def _message(title: str, detail: str = "") -> None:
     st.html(f'<div class="{page.MESSAGE_CLASS}"><div>{html.escape(title)}</div>{small}</div>')
 
 
-def _first_snapshot(folder: Path, settings: KioskSettings) -> Snapshot | None:
-    """The snapshot to show now: the last good one, else read the folder while saying so."""
+def _first_snapshot(source: KioskSource, settings: KioskSettings) -> Snapshot | None:
+    """The snapshot to show now: the last good one, else read the source while saying so."""
     store = kiosk_store()
-    snapshot = store.current(folder, settings.town_metric)
+    snapshot = store.current(source, settings.town_metric)
     if snapshot is not None:
         return snapshot
-    signature = folder_signature(folder)
-    if not store.failed(folder, signature):
-        placeholder = st.empty()
-        with placeholder.container():
-            _message(f"正在读取数据文件夹 {folder.name or folder} …")
-        snapshot = store.try_load(folder, signature, settings.town_metric)
-        placeholder.empty()
-        if snapshot is not None:
-            return snapshot
-    failure = store.failure(folder)
-    _message(f"无法读取数据文件夹 {folder}", f"{failure.message if failure else ''}　修正后大屏会自动刷新。")
+    placeholder = st.empty()
+    with placeholder.container():
+        _message(f"正在{'打开' if source.is_store else '读取'}{source.kind} {source.short} …")
+    with contextlib.suppress(Exception):  # loading below tries again and remembers why it failed
+        source.prepare()  # the demo store, built once per machine
+    signature = source.signature()
+    if not store.failed(source, signature):
+        snapshot = store.try_load(source, signature, settings.town_metric)
+    placeholder.empty()
+    if snapshot is not None:
+        return snapshot
+    failure = store.failure(source)
+    verb = "打开" if source.is_store else "读取"
+    _message(f"无法{verb}{source.kind} {source.shown}", f"{failure.message if failure else ''}　修正后大屏会自动刷新。")
     return None
 
 
-def _watch(folder: str, shown: Signature, metric: str) -> None:
-    """Fragment body: reload the data once the folder changed and stayed unchanged for one look."""
-    where = Path(folder)
+def _watch(source: KioskSource, shown: Signature, metric: str) -> None:
+    """Fragment body: reload the data once the source changed and stayed unchanged for one look."""
     store = kiosk_store()
-    signature = folder_signature(where)
-    if signature != shown and not store.failed(where, signature):
+    signature = source.signature()
+    if signature != shown and not store.failed(source, signature):
         if st.session_state.get(PENDING_KEY) == signature:
-            if store.try_load(where, signature, metric) is not None:
+            if store.try_load(source, signature, metric) is not None:
                 st.session_state.pop(PENDING_KEY, None)
                 st.rerun(scope="app")
         else:
             st.session_state[PENDING_KEY] = signature
-    failure = store.failure(where)
+    failure = store.failure(source)
     if failure is not None and shown and failure.signature == signature:
         st.html(f'<div class="{page.NOTE_CLASS}">数据更新失败：{html.escape(failure.message)}；'
                 f"仍显示上次读取的数据</div>")

@@ -1,4 +1,4 @@
-"""The ``ipgrid bigscreen`` command: start the kiosk server on a port, for a data folder.
+"""The ``ipgrid bigscreen`` command: start the kiosk server on a port, for a data folder or a store.
 
 Wire it into the main parser with::
 
@@ -7,7 +7,9 @@ Wire it into the main parser with::
 
 It runs ``python -m streamlit run kiosk.py`` from the repository root (so the
 kiosk shares ``static/`` and ``.streamlit/config.toml`` with the app), passing
-the folder and the rotation settings through the environment.
+the data (``$IPGRID_DATA`` for a folder, ``$IPGRID_STORE`` for a store: a
+``.gpkg`` path or a ``postgresql://`` URL, shown at its latest version in
+force) and the rotation settings through the environment.
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ from dashboard.bigscreen.settings import (
     rankable_metrics,
 )
 from dashboard.cli_args import integer_in
+from dashboard.store import is_database_url, is_store_location
 from loaders import DataFolderError
+from loaders.errors import StoreError
 
 DATA_ENV = "IPGRID_DATA"
 """Environment variable of the data folder (the same as :data:`dashboard.app_data.DATA_ENV`)."""
+
+STORE_ENV = "IPGRID_STORE"
+"""Environment variable of the store (the same as :data:`dashboard.app_data.STORE_ENV`); wins over :data:`DATA_ENV`."""
 
 DEFAULT_PORT = 8502
 """Port of the kiosk server (the app's default is 8501, so both can run)."""
@@ -75,7 +82,9 @@ def add_bigscreen_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
         "bigscreen", help="领导会议大屏：深色、自动轮播、无滚动（1920×1080 / 3840×2160）",
         description="启动大屏服务，浏览器全屏打开所示地址。任意键或点击暂停/继续，方向键切换画面。",
     )
-    p.add_argument("path", nargs="?", help="数据文件夹（默认 $IPGRID_DATA，未设置时为示例数据）")
+    p.add_argument("path", nargs="?",
+                   help="数据文件夹，或存储（.gpkg 文件、postgresql:// 地址；显示最新的有效版本）"
+                        "（默认 $IPGRID_STORE，其次 $IPGRID_DATA，都未设置时为示例数据）")
     p.add_argument("--port", type=integer_in(*PORT_RANGE, "端口"), default=DEFAULT_PORT,
                    help=f"端口 {PORT_RANGE[0]}–{PORT_RANGE[1]}（默认 {DEFAULT_PORT}）")
     p.add_argument("--address", default=DEFAULT_ADDRESS,
@@ -83,12 +92,38 @@ def add_bigscreen_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
     p.add_argument("--interval", type=_seconds(INTERVAL_RANGE_S, "interval"), default=DEFAULT_INTERVAL_S,
                    help=f"每个画面停留秒数（默认 {DEFAULT_INTERVAL_S:g}）")
     p.add_argument("--poll", type=_seconds(POLL_RANGE_S, "poll"), default=DEFAULT_POLL_S,
-                   help=f"检查数据文件夹是否更新的间隔秒数（默认 {DEFAULT_POLL_S:g}）")
+                   help=f"检查数据（文件夹或存储）是否更新的间隔秒数（默认 {DEFAULT_POLL_S:g}）")
     p.add_argument("--metric", choices=rankable_metrics(), default=DEFAULT_TOWN_METRIC,
                    help=f"镇街分级设色与排名所用指标（默认 {DEFAULT_TOWN_METRIC}）")
     p.add_argument("--dry-run", action="store_true", help="只显示将要运行的命令，不启动")
     p.set_defaults(func=run_bigscreen)
     return p
+
+
+def data_setting(path: str) -> tuple[str, str]:
+    """The environment variable and value that make the kiosk show ``path``: a store or a data folder.
+
+    Raises
+    ------
+    loaders.DataFolderError
+        ``path`` is neither an existing folder nor a store location.
+    loaders.errors.StoreError
+        ``path`` names a ``.gpkg`` file that does not exist.
+    """
+    text = path.strip()
+    if is_store_location(text):
+        if is_database_url(text):
+            return STORE_ENV, text  # whether the database answers, the kiosk says on screen (and retries)
+        store = Path(text).expanduser().resolve()
+        if not store.is_file():
+            msg = f"存储不存在：{path}；先用 ipgrid import 导入一个季度的数据文件夹来创建它"
+            raise StoreError(msg)
+        return STORE_ENV, str(store)
+    folder = Path(text).expanduser().resolve()
+    if not folder.is_dir():
+        msg = f"数据文件夹不存在或不是文件夹：{path}"
+        raise DataFolderError(msg)
+    return DATA_ENV, str(folder)
 
 
 def bigscreen_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
@@ -97,15 +132,15 @@ def bigscreen_command(args: argparse.Namespace) -> tuple[list[str], dict[str, st
     Raises
     ------
     loaders.DataFolderError
-        ``args.path`` is given but is not a folder.
+        ``args.path`` is given but is neither a folder nor a store location.
+    loaders.errors.StoreError
+        ``args.path`` names a ``.gpkg`` store that does not exist.
     """
     env = dict(os.environ)
     if args.path:
-        folder = Path(args.path).expanduser().resolve()
-        if not folder.is_dir():
-            msg = f"数据文件夹不存在或不是文件夹：{args.path}"
-            raise DataFolderError(msg)
-        env[DATA_ENV] = str(folder)
+        name, value = data_setting(args.path)
+        env.pop(STORE_ENV, None)  # a store in the environment would win over the folder given
+        env[name] = value
     env[ENV["interval"]] = f"{args.interval:g}"
     env[ENV["poll"]] = f"{args.poll:g}"
     env[ENV["metric"]] = args.metric
@@ -124,8 +159,8 @@ def run_bigscreen(args: argparse.Namespace) -> int:
 
     Raises
     ------
-    loaders.DataFolderError
-        ``args.path`` is not a folder (the CLI prints one Chinese line, exit 2).
+    loaders.IpgridError
+        ``args.path`` is neither a folder nor an existing store (the CLI prints one Chinese line, exit 2).
     """
     cmd, env = bigscreen_command(args)
     host = "127.0.0.1" if args.address in ("0.0.0.0", "::", "") else args.address

@@ -1,61 +1,206 @@
-"""The big screen's data: one snapshot per data folder, replaced when the folder's files change.
+"""The big screen's data: one snapshot per data source, replaced when the source changes.
+
+A source (:class:`KioskSource`) is a data folder, or a store shown at its
+latest version in force (:mod:`dashboard.store`).  Its *signature* is cheap
+to take on every poll: a folder's files (:func:`dashboard.app_data.folder_signature`),
+a store's latest version id and the one before it (a new import or a
+withdrawal changes it; one query of the versions table).
 
 A :class:`Snapshot` is the finished JSON the screen draws, built once per
-(folder, signature, metric) and shared by every screen watching that folder;
-the engine that built it is dropped, so a server showing the kiosk for days
-holds one small document per folder.
+(source, signature, metric) and shared by every screen watching that source;
+the engines that built it are dropped, so a server showing the kiosk for days
+holds one small document per source.  A store's snapshot also has the
+本季度变化 frame when the store has a version before the latest
+(:func:`dashboard.bigscreen.payload.change_view`).
 
 The :class:`SnapshotStore` keeps the last snapshot that loaded (a screen keeps
-showing it while a newer version of the folder fails to load) and remembers
-the signature that failed, so a broken folder is not re-read on every poll.
+showing it while a newer version fails to load) and remembers the signature
+that failed, so a broken folder is not re-read on every poll (a store's failure
+is tried again after :data:`STORE_RETRY_S`: a database may come back while the
+version stays the same).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 import loaders
-from dashboard.app_data import Signature
-from dashboard.bigscreen.payload import build_payload, to_script_json
+from dashboard.app_data import DATA_ENV, STORE_ENV, Signature, data_folder, folder_signature
+from dashboard.bigscreen.payload import build_payload, change_view, to_script_json
 from dashboard.bigscreen.settings import PARK_METRIC, SERVICE_METRIC
 from dashboard.engine import Engine
 from dashboard.engine.memo import Memo
+from dashboard.store import Store, Version, is_database_url, is_store_location
+from dashboard.store.backends import backend_for
+from dashboard.store.demo import demo_store, demo_store_path
 
 LOG = logging.getLogger(__name__)
 
 STORE_ENTRIES = 4
-"""Snapshots kept (folder × metric); the least recently used is dropped."""
+"""Snapshots kept (source × metric); the least recently used is dropped."""
+
+STORE_RETRY_S = 300.0
+"""Seconds after which a store version that failed to load is tried again (a folder's is not: its files say)."""
+
+VERSION_MARK = "@version"
+"""First item of a store's signature: ``(("@version", latest version id, id of the one before or 0),)``."""
+
+
+def _shown_location(location: str) -> str:
+    """A store location as a screen may show it: a URL without its password."""
+    try:
+        return backend_for(location).location
+    except Exception:  # noqa: BLE001 - a malformed URL: opening it reports why; here only hide a password
+        return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", location)
+
+
+@dataclass(frozen=True)
+class KioskSource:
+    """Where the big screen's data comes from: a data folder, or a store (its latest version in force).
+
+    Attributes
+    ----------
+    location
+        The folder (resolved), or the store: a resolved ``.gpkg`` path or a ``postgresql://`` URL.
+    is_store
+        Whether :attr:`location` is a store.
+    demo
+        The four-quarter demo store, built on first use (:func:`dashboard.store.demo.demo_store`).
+    """
+
+    location: str
+    is_store: bool = False
+    demo: bool = False
+
+    @classmethod
+    def folder(cls, path: str | os.PathLike[str]) -> KioskSource:
+        """A data folder."""
+        return cls(str(Path(path).expanduser().resolve()))
+
+    @classmethod
+    def store(cls, location: str | os.PathLike[str], *, demo: bool = False) -> KioskSource:
+        """A store: a ``.gpkg`` path or a ``postgresql://`` URL."""
+        text = os.fspath(location).strip()
+        return cls(text if is_database_url(text) else str(Path(text).expanduser().resolve()), True, demo)
+
+    @property
+    def path(self) -> Path:
+        """The folder (or the ``.gpkg`` file) as a path."""
+        return Path(self.location)
+
+    @property
+    def key(self) -> str:
+        """Key of the source in the :class:`SnapshotStore`."""
+        return f"store:{self.location}" if self.is_store else self.location
+
+    @property
+    def kind(self) -> str:
+        """数据文件夹 or 数据存储, as messages say."""
+        return "数据存储" if self.is_store else "数据文件夹"
+
+    @property
+    def shown(self) -> str:
+        """The source as a screen may show it in full (a store URL without its password)."""
+        return _shown_location(self.location) if self.is_store else self.location
+
+    @property
+    def short(self) -> str:
+        """A short name: the folder's or file's name, a database URL without its password."""
+        if self.is_store and is_database_url(self.location):
+            return self.shown
+        return self.path.name or self.location
+
+    def prepare(self) -> None:
+        """Build the demo store when it is the source and does not exist yet (once per machine)."""
+        if self.demo and not self.path.is_file():
+            demo_store()
+
+    def signature(self) -> Signature:
+        """What changes when the data does; never raises (a store that cannot be opened: ``()``)."""
+        if not self.is_store:
+            return folder_signature(self.location)
+        try:
+            store = Store(self.location)
+        except Exception:  # noqa: BLE001 - not there (yet), or the database is down: loading will say why
+            return ()
+        try:
+            return version_signature(store.active_versions())
+        except Exception:  # noqa: BLE001 - idem
+            return ()
+        finally:
+            store.backend.sql.dispose()
+
+
+def as_source(source: KioskSource | str | os.PathLike[str]) -> KioskSource:
+    """``source`` itself, or the folder or store a path (or URL) names (:func:`dashboard.store.is_store_location`)."""
+    if isinstance(source, KioskSource):
+        return source
+    return KioskSource.store(source) if is_store_location(source) else KioskSource.folder(source)
+
+
+def kiosk_source(location: str | os.PathLike[str] | None = None) -> KioskSource:
+    """The source the kiosk shows: ``location`` when given, else as the app does without a choice.
+
+    ``$IPGRID_STORE``, else the folder ``$IPGRID_DATA``, else the demo store
+    (see :func:`dashboard.app_data.active_store_location`; the kiosk has no 数据 page).
+    """
+    if location is not None:
+        return as_source(location)
+    configured = os.environ.get(STORE_ENV, "").strip()
+    if configured:
+        return KioskSource.store(configured)
+    if os.environ.get(DATA_ENV, "").strip():
+        return KioskSource.folder(data_folder())
+    return KioskSource.store(demo_store_path(), demo=True)
+
+
+def version_signature(active: Sequence[Version]) -> Signature:
+    """A store's signature from its versions in force (oldest first): the latest and the one before it.
+
+    Examples
+    --------
+    >>> version_signature([])
+    ()
+    """
+    if not active:
+        return ()
+    before = active[-2].version_id if len(active) > 1 else 0
+    return ((VERSION_MARK, active[-1].version_id, before),)
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What one screen shows of one version of a data folder.
+    """What one screen shows of one version of a data source.
 
     Attributes
     ----------
-    folder
-        The data folder.
+    source
+        The data folder or store.
     signature
-        Its :func:`dashboard.app_data.folder_signature` when read.
+        Its :meth:`KioskSource.signature` when read (for a store: of the versions read).
     metric
         Metric of the town choropleth.
     payload_json
         The document the kiosk draws (see :mod:`dashboard.bigscreen.payload`).
     data_date
-        数据截至 of the folder (``[district] data_date``), or ``None``.
+        数据截至 of the data (``[district] data_date``; a store version's as-of date), or ``None``.
     loaded_at
         When it was read (epoch seconds).
     seconds
         How long reading and computing took.
     """
 
-    folder: Path
+    source: KioskSource
     signature: Signature
     metric: str
     payload_json: str
@@ -66,36 +211,70 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Failure:
-    """The last version of a folder that could not be read, and why (Chinese, for the screen)."""
+    """The last version of a source that could not be read, and why (Chinese, for the screen)."""
 
     signature: Signature
     message: str
     at: float
+    retry_at: float | None = None
+    """When to try this version again (a store's), ``None``: not until the source changes."""
 
 
-def build_snapshot(folder: Path, signature: Signature, metric: str) -> Snapshot:
-    """Read ``folder`` and compute the kiosk document.
+def _store_payload(source: KioskSource, metric: str) -> tuple[dict[str, Any], str | None, Signature]:
+    """The payload of a store's latest version in force (with 本季度变化 when there is one before it)."""
+    store = Store(source.location)
+    try:
+        active = store.active_versions()
+        if not active:
+            store.version()  # raises the message saying how to import a first version
+        latest = active[-1]
+        bundle = store.open_bundle(latest)
+        bundle.require_usable()
+        engine = Engine(bundle)
+        changes = None
+        if len(active) > 1:
+            previous = active[-2]
+            changes = change_view(Engine(store.open_bundle(previous)), engine, previous.as_of, latest.as_of)
+        payload = build_payload(engine, metric, PARK_METRIC, SERVICE_METRIC, changes)
+        return payload, engine.settings.district.data_date or latest.as_of, version_signature(active)
+    finally:
+        store.backend.sql.dispose()
+
+
+def build_snapshot(source: KioskSource | Path, signature: Signature, metric: str) -> Snapshot:
+    """Read ``source`` (a folder; a store's latest version in force) and compute the kiosk document.
 
     Raises
     ------
     loaders.IpgridError
-        The folder cannot be read (missing, no towns, unreadable file, bad ``ipgrid.toml``).
+        The data cannot be read (a missing folder, no towns, an unreadable file, a bad
+        ``ipgrid.toml``; a store that cannot be opened or has no version in force).
     """
+    source = as_source(source)
     start = time.perf_counter()
-    bundle = loaders.load_folder(folder, analysis=True)
-    engine = Engine(bundle)
-    payload = build_payload(engine, metric, PARK_METRIC, SERVICE_METRIC)
-    return Snapshot(folder=folder, signature=signature, metric=metric, payload_json=to_script_json(payload),
-                    data_date=engine.settings.district.data_date, loaded_at=time.time(),
-                    seconds=time.perf_counter() - start)
+    source.prepare()
+    if source.is_store:
+        payload, data_date, signature = _store_payload(source, metric)
+    else:
+        bundle = loaders.load_folder(source.path, analysis=True)
+        engine = Engine(bundle)
+        payload = build_payload(engine, metric, PARK_METRIC, SERVICE_METRIC)
+        data_date = engine.settings.district.data_date
+    return Snapshot(source=source, signature=signature, metric=metric, payload_json=to_script_json(payload),
+                    data_date=data_date, loaded_at=time.time(), seconds=time.perf_counter() - start)
+
+
+Where = KioskSource | str | os.PathLike[str]
+"""A source, or the path (URL) of one (see :func:`as_source`)."""
 
 
 class SnapshotStore:
-    """The last good snapshot per (folder, metric), and the last failure per folder. Thread-safe.
+    """The last good snapshot per (source, metric), and the last failure per source. Thread-safe.
 
     Both are kept in bounded :class:`~dashboard.engine.memo.Memo` stores, the
     product's one cache; this class adds only the kiosk's rule: a failed
-    version is remembered and the previous snapshot stays current.
+    version is remembered and the previous snapshot stays current.  Every
+    method takes a :class:`KioskSource` or a folder path.
     """
 
     def __init__(self, entries: int = STORE_ENTRIES) -> None:
@@ -104,23 +283,24 @@ class SnapshotStore:
         self._failures = Memo(entries=entries)
         self._loading = threading.Lock()
 
-    def current(self, folder: Path, metric: str) -> Snapshot | None:
-        """The last snapshot that loaded for ``folder`` (any signature), or ``None``."""
-        snap: Snapshot | None = self._snapshots.peek((str(folder), metric))
+    def current(self, source: Where, metric: str) -> Snapshot | None:
+        """The last snapshot that loaded for ``source`` (any signature), or ``None``."""
+        snap: Snapshot | None = self._snapshots.peek((as_source(source).key, metric))
         return snap
 
-    def failure(self, folder: Path) -> Failure | None:
-        """The last failed version of ``folder`` (cleared when a newer version loads)."""
-        failure: Failure | None = self._failures.peek(str(folder))
+    def failure(self, source: Where) -> Failure | None:
+        """The last failed version of ``source`` (cleared when a newer version loads)."""
+        failure: Failure | None = self._failures.peek(as_source(source).key)
         return failure
 
-    def failed(self, folder: Path, signature: Signature) -> bool:
-        """Whether exactly this version of ``folder`` already failed to load."""
-        failure = self.failure(folder)
-        return failure is not None and failure.signature == signature
+    def failed(self, source: Where, signature: Signature) -> bool:
+        """Whether exactly this version of ``source`` already failed to load (and is not due for another try)."""
+        failure = self.failure(source)
+        return (failure is not None and failure.signature == signature
+                and (failure.retry_at is None or time.time() < failure.retry_at))
 
-    def load(self, folder: Path, signature: Signature, metric: str) -> Snapshot:
-        """The snapshot of this version of ``folder``: kept, or read now (once, however many screens ask).
+    def load(self, source: Where, signature: Signature, metric: str) -> Snapshot:
+        """The snapshot of this version of ``source``: kept, or read now (once, however many screens ask).
 
         A failure is remembered (see :meth:`failed`) and re-raised; the
         previous snapshot stays current.
@@ -128,36 +308,41 @@ class SnapshotStore:
         Raises
         ------
         Exception
-            Whatever reading the folder raised: :class:`loaders.IpgridError`
-            for what the user can fix, anything else for a file caught half-written.
+            Whatever reading the data raised: :class:`loaders.IpgridError`
+            for what the user can fix, anything else for a file caught half-written
+            or a database gone away.
         """
+        source = as_source(source)
         with self._loading:
-            snap = self.current(folder, metric)
+            snap = self.current(source, metric)
             if snap is not None and snap.signature == signature:
                 return snap
             try:
-                snap = build_snapshot(folder, signature, metric)
+                snap = build_snapshot(source, signature, metric)
             except Exception as exc:
-                self._remember_failure(folder, signature, exc)
+                self._remember_failure(source, signature, exc)
                 raise
-            self._snapshots.put((str(folder), metric), snap)
-            self._failures.discard(lambda key: key != str(folder))
+            self._snapshots.put((source.key, metric), snap)
+            self._failures.discard(lambda key: key != source.key)
             return snap
 
-    def try_load(self, folder: Path, signature: Signature, metric: str) -> Snapshot | None:
+    def try_load(self, source: Where, signature: Signature, metric: str) -> Snapshot | None:
         """:meth:`load`, or ``None`` when it failed (the failure is remembered: see :meth:`failure`)."""
         try:
-            return self.load(folder, signature, metric)
+            return self.load(source, signature, metric)
         except Exception:  # noqa: BLE001 - recorded by load(); a wall screen keeps its old data instead
             return None
 
-    def _remember_failure(self, folder: Path, signature: Signature, exc: Exception) -> None:
+    def _remember_failure(self, source: KioskSource, signature: Signature, exc: Exception) -> None:
         if isinstance(exc, loaders.IpgridError):
             message = str(exc)
         else:  # e.g. a workbook still being copied: not the user's mistake, logged with its traceback
-            LOG.warning("kiosk: reading %s failed", folder, exc_info=exc)
-            message = f"文件读取失败（{type(exc).__name__}），可能仍在复制中"
-        self._failures.put(str(folder), Failure(signature=signature, message=message, at=time.time()))
+            LOG.warning("kiosk: reading %s failed", source.shown, exc_info=exc)
+            message = (f"读取存储失败（{type(exc).__name__}）" if source.is_store
+                       else f"文件读取失败（{type(exc).__name__}），可能仍在复制中")
+        now = time.time()
+        retry_at = now + STORE_RETRY_S if source.is_store else None
+        self._failures.put(source.key, Failure(signature=signature, message=message, at=now, retry_at=retry_at))
 
 
 @st.cache_resource(show_spinner=False)

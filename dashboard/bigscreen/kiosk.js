@@ -3,8 +3,8 @@
    keeps the same DOM and the same Leaflet layers.  Every text from the data is
    set with textContent (never parsed as HTML).
 
-   Rotation: district → each town (ranking order) → parks → GI areas → service
-   network → again.  Any key or a click pauses/resumes; arrow keys / PageUp /
+   Rotation: district → what changed since the version before (a store only) →
+   each town (ranking order) → parks → GI areas → service network → again.  Any key or a click pauses/resumes; arrow keys / PageUp /
    PageDown step (presenter remotes).  window.kiosk exposes the state for tests. */
 (function () {
   "use strict";
@@ -163,6 +163,28 @@
     rankingRows(sp, D.service.ranking, { ranked: false });
   }
 
+  if (D.changes) {
+    var cp = byId("panel-changes");
+    panelHead(cp, D.changes.heading, D.changes.period);
+    var figs = el("div", "change-figures");
+    D.changes.figures.forEach(function (f) {
+      var box = el("div", "change-figure");
+      box.dataset.key = f.key;
+      box.dataset.tone = f.tone;
+      var num = el("div", "change-number");
+      num.appendChild(el("b", null, f.value));
+      num.appendChild(el("span", null, f.unit));
+      box.appendChild(num);
+      box.appendChild(el("div", "change-label", f.label));
+      figs.appendChild(box);
+    });
+    cp.appendChild(figs);
+    cp.appendChild(el("div", "change-coverage", D.changes.coverage_text));
+    cp.appendChild(el("div", "sub", D.changes.lost_ip_text));
+    cp.appendChild(el("div", "sub", D.changes.towns_title));
+    rankingRows(cp, D.changes.towns, { ranked: false });
+  }
+
   /* ---------------------------------------------------------------- legends */
   function legend(view, title, entries, note, dots) {
     var box = el("div", "legend");
@@ -185,6 +207,9 @@
   if (D.service) {
     legend("service", "服务站点", D.service.types.map(function (t) { return { color: t.color, label: t.type }; }),
            "圆圈为服务半径", true);
+  }
+  if (D.changes) {
+    legend("changes", D.changes.heading, [{ color: D.changes.color, label: D.changes.towns_title }], null, false);
   }
 
   /* ---------------------------------------------------------------- town box */
@@ -301,12 +326,18 @@
   map.on("moveend zoomend", declutter);
 
   var PANES = { towns: ["town-labels"], parks: ["parks", "park-labels"], gi: ["gi", "gi-labels"],
-                service: ["service"] };
+                service: ["service"], changes: [] };
   var ALL_PANES = ["parks", "gi", "service", "town-labels", "park-labels", "gi-labels"];
   function showPanes(view) {
     ALL_PANES.forEach(function (n) {
       map.getPane(n).style.display = PANES[view].indexOf(n) >= 0 ? "" : "none";
     });
+  }
+
+  // towns of the 本季度变化 list whose figure rose: filled on the map during that frame
+  var risen = {};
+  if (D.changes) {
+    D.changes.towns.forEach(function (t) { if (t.feature !== null && t.change > 0) { risen[t.feature] = true; } });
   }
 
   // the state of town i in a town view: "all" (no focus), "focus" (its turn) or "dim" (another's turn)
@@ -320,6 +351,9 @@
       if (view === "towns") {
         s = { color: P.background, weight: 1.2 * px, fillColor: f.fill, fillOpacity: O[townState(focus, i)], opacity: 1 };
         if (focus === i) { s.color = P.highlight; s.weight = 5 * px; }
+      } else if (view === "changes" && risen[i]) {
+        s = { color: D.changes.color, weight: 2 * px, fillColor: D.changes.color, fillOpacity: D.changes.opacity,
+              opacity: 1 };
       } else {
         s = { color: "#475569", weight: 1.2 * px, fillColor: D.towns.base.fill, fillOpacity: D.towns.base.opacity,
               opacity: 1 };
@@ -339,13 +373,14 @@
 
   /* ---------------------------------------------------------------- frames */
   var frames = [{ view: "towns", town: null }];
+  if (D.changes) { frames.push({ view: "changes", town: null }); }
   townOrder.forEach(function (i) { if (townLayers[i]) { frames.push({ view: "towns", town: i }); } });
   if (D.parks) { frames.push({ view: "parks", town: null }); }
   if (D.gi) { frames.push({ view: "gi", town: null }); }
   if (D.service) { frames.push({ view: "service", town: null }); }
   state.total = frames.length;
   var VIEW_TITLES = { towns: D.towns.title, parks: D.parks && D.parks.title, gi: D.gi && D.gi.title,
-                      service: D.service && D.service.title };
+                      service: D.service && D.service.title, changes: D.changes && D.changes.title };
   var nTowns = frames.filter(function (f) { return f.town !== null; }).length;
 
   function frameBounds(fr) {

@@ -27,12 +27,14 @@ from dashboard.engine import Engine
 from dashboard.engine.catalog import (
     MISSING_TEXT,
     as_float,
+    change_text,
     format_number,
     json_ready,
     metric_title,
     text_of,
     value_text,
 )
+from dashboard.engine.changes import VersionDiff, diff_engines
 from dashboard.engine.metrics import METRICS
 from dashboard.engine.targets import STATUS_TONES, TargetStatus
 from dashboard.maps.shapes import simplify_areas
@@ -89,6 +91,23 @@ AREA_OPACITY = 0.3
 
 LABEL_TINTS = {"parks": "#fed7aa", "gi": "#fecaca"}
 """Light ink of park and GI names (on dark backgrounds; a light one gets dark ink)."""
+
+CHANGE_FIGURES: dict[str, tuple[str, str]] = {
+    "added": ("新增企业", "good"),
+    "first_ip": ("培育成功", "good"),
+    "removed": ("减少企业", "bad"),
+    "moved": ("迁移企业", "none"),
+}
+"""Firm list of a :class:`~dashboard.engine.changes.VersionDiff` → (big-number label, tone), in screen order."""
+
+CHANGE_COUNTS: tuple[str, ...] = ("added", "removed", "first_ip", "lost_ip", "moved")
+"""Firm lists counted in the 本季度变化 frame (counts only: a wall screen names no firm)."""
+
+CHANGE_METRIC = "enterprises_with_ip"
+"""Town figure whose change ranks the towns of the 本季度变化 frame."""
+
+CHANGE_TOWNS = 8
+"""Towns listed in the 本季度变化 frame: the largest increases of :data:`CHANGE_METRIC`."""
 
 
 def label_style(seen: str, light: str = LIGHT_INK) -> dict[str, str]:
@@ -336,25 +355,113 @@ def service_view(engine: Engine) -> dict[str, Any] | None:
             "ranking_title": f"{coverage.label}最低的镇街"}
 
 
+# --------------------------------------------------------------------------- change since the version before
+
+
+def _extra_town_ids(engine: Engine) -> set[str]:
+    """Ids of the rows of ``engine.stats("town")`` that are no town (区外, 未定位: they follow the towns)."""
+    stats = engine.stats("town")
+    return {str(i) for i in stats["id"].iloc[len(engine.areas("town")):]}
+
+
+def change_towns(diff: VersionDiff, old: Engine, new: Engine, limit: int = CHANGE_TOWNS) -> list[dict[str, Any]]:
+    """The towns whose :data:`CHANGE_METRIC` rose most from ``old`` to ``new``, largest increase first.
+
+    Towns of either version with a known change (a town only one version has
+    has none); ties keep the order of :attr:`VersionDiff.areas`.  ``feature``
+    is the town's position in the town view (``None`` for a town the new version lacks).
+    """
+    extra = _extra_town_ids(old) | _extra_town_ids(new)
+    areas = diff.areas
+    changes = pd.to_numeric(areas[f"{CHANGE_METRIC}_change"], errors="coerce").to_numpy(dtype="float64",
+                                                                                          na_value=np.nan)
+    ids = areas["id"].astype(str).tolist()
+    rows = [i for i in range(len(areas)) if ids[i] not in extra and math.isfinite(changes[i])]
+    top = sorted(rows, key=lambda i: -changes[i])[:limit]
+    largest = max((changes[i] for i in top), default=0.0)
+    feature_of = {str(t): k for k, t in enumerate(new.choropleth("town")["id"])}
+    unit = METRICS[CHANGE_METRIC].unit
+    out = []
+    for i in top:
+        before, after = as_float(areas[f"{CHANGE_METRIC}_from"].iloc[i]), as_float(areas[f"{CHANGE_METRIC}_to"].iloc[i])
+        change = float(changes[i])
+        out.append({"name": text_of(areas["name"].iloc[i]), "from": int(before), "to": int(after), "change": int(change),
+                    "value": change_text(CHANGE_METRIC, change),
+                    "sub": f"{format_number(before)} → {format_number(after)} {unit}".rstrip(),
+                    "share": round(change / largest, 4) if change > 0 and largest > 0 else 0.0,
+                    "feature": feature_of.get(ids[i])})
+    return out
+
+
+def _rate(engine: Engine) -> float | None:
+    rate = as_float(engine.stats("district").iloc[0]["ip_coverage_rate"])
+    return rate if math.isfinite(rate) else None
+
+
+def change_view(old: Engine, new: Engine, date_from: str, date_to: str,
+                diff: VersionDiff | None = None) -> dict[str, Any]:
+    """The 本季度变化 frame: what changed from version ``old`` (D1) to ``new`` (D2), as aggregate figures only.
+
+    Parameters
+    ----------
+    old, new
+        Engines of the version before and of the version shown.
+    date_from, date_to
+        Their as-of dates (D1, D2).
+    diff
+        :func:`~dashboard.engine.changes.diff_engines` of the two at the town level, when already made.
+
+    Returns
+    -------
+    dict
+        ``from``, ``to``, the firm counts (``added``, ``removed``, ``first_ip``,
+        ``lost_ip``, ``moved``), ``towns`` (:func:`change_towns`) and the
+        district's ``coverage`` rate ``{"from", "to"}``, with the texts the
+        screen shows.  No firm is named: the screen is seen by a whole room.
+    """
+    diff = diff if diff is not None else diff_engines(old, new, "town")
+    counts = {key: len(getattr(diff, key)) for key in CHANGE_COUNTS}
+    rate_from, rate_to = _rate(old), _rate(new)
+    coverage = METRICS["ip_coverage_rate"]
+    rate_change = None if rate_from is None or rate_to is None else rate_to - rate_from
+    towns_title = f"{METRICS[CHANGE_METRIC].label.removesuffix('数')}增加最多的镇街"
+    coverage_text = (f"{coverage.label} {value_text('ip_coverage_rate', rate_from)} → "
+                     f"{value_text('ip_coverage_rate', rate_to)}（{change_text('ip_coverage_rate', rate_change)}）")
+    return {
+        "title": f"本季度变化（{date_from} → {date_to}）", "heading": "本季度变化",
+        "period": f"数据截至 {date_from} → {date_to}", "from": date_from, "to": date_to, **counts,
+        "figures": [{"key": key, "label": label, "value": format_number(counts[key]), "unit": "家", "tone": tone}
+                    for key, (label, tone) in CHANGE_FIGURES.items()],
+        "lost_ip_text": f"不再拥有知识产权 {format_number(counts['lost_ip'])} 家",
+        "coverage": {"from": rate_from, "to": rate_to}, "coverage_text": coverage_text,
+        "towns_title": towns_title, "towns": change_towns(diff, old, new),
+        "color": LAYER_COLORS["highlight"], "opacity": AREA_OPACITY,
+    }
+
+
 # --------------------------------------------------------------------------- the document
 
 
-def build_payload(engine: Engine, town_metric: str, park_metric: str, service_metric: str) -> dict[str, Any]:
-    """Everything the big screen shows, for one loaded folder.
+def build_payload(engine: Engine, town_metric: str, park_metric: str, service_metric: str,
+                  changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the big screen shows, for one loaded folder or store version.
 
     Parameters
     ----------
     engine
-        The engine of the loaded folder.
+        The engine of the loaded folder (or of the store's latest version in force).
     town_metric, park_metric, service_metric
         Metric keys of the town choropleth/ranking, the park ranking and the
         service view's town ranking.
+    changes
+        The 本季度变化 frame (:func:`change_view`), for a store version with a version before it.
 
     Returns
     -------
     dict
         JSON-ready: header facts, the four target cards and one entry per
-        view (``None`` for a view whose layer the folder lacks).
+        view (``None`` for a view whose layer the folder lacks, and for
+        ``changes`` without a version before).
     """
     for key in (town_metric, park_metric, service_metric):
         if key not in METRICS:
@@ -377,6 +484,7 @@ def build_payload(engine: Engine, town_metric: str, park_metric: str, service_me
         "parks": park_view(engine, park_metric),
         "gi": gi_view(engine),
         "service": service,
+        "changes": changes,
         "max_rows": MAX_RANKING_ROWS,
     }
 

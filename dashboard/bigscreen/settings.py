@@ -32,7 +32,7 @@ INTERVAL_RANGE_S = (1.0, 600.0)
 """Allowed rotation interval (1 s is for tests and the soak benchmark)."""
 
 DEFAULT_POLL_S = 15.0
-"""Seconds between two looks at the data folder.  A change is loaded once two
+"""Seconds between two looks at the data (a folder's files, a store's versions).  A change is loaded once two
 looks agree (a copy in progress is not loaded half-way), so new data shows
 within about twice this plus the loading time: well under a minute."""
 
@@ -64,7 +64,7 @@ class KioskSettings:
     interval_s
         Seconds per frame of the rotation.
     poll_s
-        Seconds between checks of the data folder.
+        Seconds between checks of the data (folder or store).
     town_metric
         Key of :data:`dashboard.engine.metrics.METRICS` for the town choropleth.
     notes

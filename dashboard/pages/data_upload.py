@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
-from dashboard.app_data import LoadedData
+from dashboard.app_data import NEXT_ASOF, LoadedData
 from dashboard.engine.catalog import format_number, format_percent
 from dashboard.store import PreparedImport, Store, prepare_import
 from loaders import IpgridError
@@ -114,7 +114,7 @@ def preview_problems(prepared: PreparedImport) -> pd.DataFrame:
 
 
 def _check_form(store: Store) -> None:
-    with st.form(f"{PAGE}.upload.form"):
+    with st.form(f"{PAGE}.upload.form", clear_on_submit=True):
         files = st.file_uploader("上传本季度的数据文件（可多选）", type=UPLOAD_TYPES, accept_multiple_files=True,
                                  key=f"{PAGE}.upload.files",
                                  help="企业表、知识产权明细、专员表（xlsx/xls/csv），镇街/园区/网格边界（gpkg、geojson、kml，"
@@ -182,6 +182,7 @@ def _preview(store: Store, prepared: PreparedImport, user: str) -> None:
         with st.spinner("正在写入存储（先自动备份）…"):
             version = store.commit(prepared, user=user)
         _drop_pending()
+        st.session_state[NEXT_ASOF] = version.as_of
         st.session_state[f"{PAGE}.upload.done"] = f"已导入：版本 {version.version_id}（数据截至 {version.as_of}）。"
         st.rerun()
     if c2.button("取消", icon=":material/close:", key=f"{PAGE}.upload.cancel"):
