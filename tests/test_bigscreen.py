@@ -5,6 +5,7 @@ request off the app's host.  Screenshots go to ``screenshot_dir`` (``$IPGRID_SCR
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -222,7 +223,8 @@ def test_cli_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
 def _kiosk_app(monkeypatch: pytest.MonkeyPatch, folder: Path | None):  # noqa: ANN202
     from streamlit.testing.v1 import AppTest
 
-    if folder is None:
+    monkeypatch.delenv("IPGRID_STORE", raising=False)
+    if folder is None:  # nothing set: the demo store, as in the app
         monkeypatch.delenv("IPGRID_DATA", raising=False)
     else:
         monkeypatch.setenv("IPGRID_DATA", str(folder))
@@ -279,13 +281,17 @@ def kiosk_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def kiosk_url(kiosk_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One ``streamlit run kiosk.py`` for this module, on :func:`kiosk_folder`."""
+@contextlib.contextmanager
+def kiosk_server(env_set: dict[str, str], log: Path) -> Iterator[str]:
+    """``streamlit run kiosk.py`` on a free port with ``env_set`` over a clean environment; its base URL.
+
+    The kiosk's own settings and data variables are dropped from the inherited
+    environment first, so the server shows exactly what ``env_set`` names.
+    """
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in settings.ENV.values()}
-    env["IPGRID_DATA"] = str(kiosk_folder)
-    log = tmp_path_factory.mktemp("kiosk-log") / "streamlit.log"
+    dropped = {*settings.ENV.values(), "IPGRID_DATA", "IPGRID_STORE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    env.update(env_set)
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "kiosk.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
            "--browser.gatherUsageStats", "false"]
@@ -311,6 +317,14 @@ def kiosk_url(kiosk_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def kiosk_url(kiosk_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One ``streamlit run kiosk.py`` for this module, on :func:`kiosk_folder`."""
+    log = tmp_path_factory.mktemp("kiosk-log") / "streamlit.log"
+    with kiosk_server({"IPGRID_DATA": str(kiosk_folder)}, log) as url:
+        yield url
 
 
 class Screen:

@@ -18,6 +18,7 @@ def test_kiosk_query_param_renders_the_big_screen(monkeypatch: pytest.MonkeyPatc
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.delenv("IPGRID_DATA", raising=False)
+    monkeypatch.delenv("IPGRID_STORE", raising=False)
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=90)
     at.query_params["kiosk"] = "1"
     at.run()

@@ -115,7 +115,9 @@ class KioskSource:
 
     @property
     def short(self) -> str:
-        """A short name: the folder's or file's name, a database URL without its password."""
+        """A short name: 示例数据, the folder's or file's name, a database URL without its password."""
+        if self.demo:
+            return "示例数据"
         if self.is_store and is_database_url(self.location):
             return self.shown
         return self.path.name or self.location

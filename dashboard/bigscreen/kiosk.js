@@ -179,7 +179,13 @@
       figs.appendChild(box);
     });
     cp.appendChild(figs);
-    cp.appendChild(el("div", "change-coverage", D.changes.coverage_text));
+    var cov = el("div", "change-coverage");
+    cov.appendChild(el("span", null, D.changes.coverage_label));
+    cov.appendChild(el("b", null, D.changes.coverage_values));
+    var delta = el("span", "change-delta", D.changes.coverage_change);
+    delta.dataset.tone = D.changes.coverage_tone;
+    cov.appendChild(delta);
+    cp.appendChild(cov);
     cp.appendChild(el("div", "sub", D.changes.lost_ip_text));
     cp.appendChild(el("div", "sub", D.changes.towns_title));
     rankingRows(cp, D.changes.towns, { ranked: false });
@@ -233,9 +239,9 @@
   });
   function pane(name, z) { var p = map.createPane(name); p.style.zIndex = String(z); return p; }
   pane("towns", 400); pane("parks", 410); pane("gi", 420); pane("service", 430);
-  pane("town-labels", 610); pane("park-labels", 611); pane("gi-labels", 612);
+  pane("town-labels", 610); pane("park-labels", 611); pane("gi-labels", 612); pane("change-labels", 613);
 
-  var labelGroups = { towns: [], parks: [], gi: [] };  // names per view, in priority order
+  var labelGroups = { towns: [], parks: [], gi: [], changes: [] };  // names per view, in priority order
   // a name's colour and halo come with the data, chosen for the fill under it (dashboard/theme.py label_ink)
   function ink(node, style) {
     if (node && style) { node.style.color = style.color; node.style.textShadow = style.shadow; }
@@ -283,6 +289,17 @@
       if (m) { labelGroups.gi.push(m); }
     });
   }
+  // towns of the 本季度变化 list whose figure rose: filled and named on the map during that frame
+  var risen = {};
+  if (D.changes) {
+    D.changes.towns.forEach(function (t) {
+      if (t.feature === null || !(t.change > 0)) { return; }
+      risen[t.feature] = true;
+      var f = D.towns.features[t.feature];
+      var m = label(f.label_at, f.name, "change-town-label", "change-labels", D.changes.label);
+      if (m) { labelGroups.changes.push(m); }
+    });
+  }
   if (D.service) {
     D.service.points.forEach(function (s) {
       var at = [s.lat, s.lon];
@@ -326,18 +343,12 @@
   map.on("moveend zoomend", declutter);
 
   var PANES = { towns: ["town-labels"], parks: ["parks", "park-labels"], gi: ["gi", "gi-labels"],
-                service: ["service"], changes: [] };
-  var ALL_PANES = ["parks", "gi", "service", "town-labels", "park-labels", "gi-labels"];
+                service: ["service"], changes: ["change-labels"] };
+  var ALL_PANES = ["parks", "gi", "service", "town-labels", "park-labels", "gi-labels", "change-labels"];
   function showPanes(view) {
     ALL_PANES.forEach(function (n) {
       map.getPane(n).style.display = PANES[view].indexOf(n) >= 0 ? "" : "none";
     });
-  }
-
-  // towns of the 本季度变化 list whose figure rose: filled on the map during that frame
-  var risen = {};
-  if (D.changes) {
-    D.changes.towns.forEach(function (t) { if (t.feature !== null && t.change > 0) { risen[t.feature] = true; } });
   }
 
   // the state of town i in a town view: "all" (no focus), "focus" (its turn) or "dim" (another's turn)

@@ -1,4 +1,4 @@
-"""What the big screen draws, as one JSON document built once per loaded data folder.
+"""What the big screen draws, as one JSON document built once per loaded data folder or store version.
 
 Every figure comes from the engine and every label, unit and number format
 from :data:`dashboard.engine.metrics.METRICS` (area figures) or the
@@ -89,8 +89,8 @@ BASE_FILL, BASE_OPACITY = "#1e293b", 0.9
 AREA_OPACITY = 0.3
 """Fill opacity of the parks and GI areas."""
 
-LABEL_TINTS = {"parks": "#fed7aa", "gi": "#fecaca"}
-"""Light ink of park and GI names (on dark backgrounds; a light one gets dark ink)."""
+LABEL_TINTS = {"parks": "#fed7aa", "gi": "#fecaca", "changes": "#fef08a"}
+"""Light ink of park, GI and 本季度变化 town names (on dark backgrounds; a light one gets dark ink)."""
 
 CHANGE_FIGURES: dict[str, tuple[str, str]] = {
     "added": ("新增企业", "good"),
@@ -383,14 +383,21 @@ def change_towns(diff: VersionDiff, old: Engine, new: Engine, limit: int = CHANG
     unit = METRICS[CHANGE_METRIC].unit
     out = []
     for i in top:
-        before, after = as_float(areas[f"{CHANGE_METRIC}_from"].iloc[i]), as_float(areas[f"{CHANGE_METRIC}_to"].iloc[i])
+        before = as_float(areas[f"{CHANGE_METRIC}_from"].iloc[i])
+        after = as_float(areas[f"{CHANGE_METRIC}_to"].iloc[i])
         change = float(changes[i])
-        out.append({"name": text_of(areas["name"].iloc[i]), "from": int(before), "to": int(after), "change": int(change),
-                    "value": change_text(CHANGE_METRIC, change),
+        out.append({"name": text_of(areas["name"].iloc[i]), "from": int(before), "to": int(after),
+                    "change": int(change), "value": change_text(CHANGE_METRIC, change),
                     "sub": f"{format_number(before)} → {format_number(after)} {unit}".rstrip(),
                     "share": round(change / largest, 4) if change > 0 and largest > 0 else 0.0,
                     "feature": feature_of.get(ids[i])})
     return out
+
+
+def _tone(rate_change: float | None) -> str:
+    """``good``/``bad``/``none``: the colour of a rate's change as the screen rounds it (0.1 个百分点)."""
+    points = 0.0 if rate_change is None else round(rate_change * 100, 1)
+    return "good" if points > 0 else ("bad" if points < 0 else "none")
 
 
 def _rate(engine: Engine) -> float | None:
@@ -425,17 +432,21 @@ def change_view(old: Engine, new: Engine, date_from: str, date_to: str,
     coverage = METRICS["ip_coverage_rate"]
     rate_change = None if rate_from is None or rate_to is None else rate_to - rate_from
     towns_title = f"{METRICS[CHANGE_METRIC].label.removesuffix('数')}增加最多的镇街"
-    coverage_text = (f"{coverage.label} {value_text('ip_coverage_rate', rate_from)} → "
-                     f"{value_text('ip_coverage_rate', rate_to)}（{change_text('ip_coverage_rate', rate_change)}）")
+    coverage_values = f"{value_text('ip_coverage_rate', rate_from)} → {value_text('ip_coverage_rate', rate_to)}"
+    coverage_change = change_text("ip_coverage_rate", rate_change)
     return {
         "title": f"本季度变化（{date_from} → {date_to}）", "heading": "本季度变化",
         "period": f"数据截至 {date_from} → {date_to}", "from": date_from, "to": date_to, **counts,
         "figures": [{"key": key, "label": label, "value": format_number(counts[key]), "unit": "家", "tone": tone}
                     for key, (label, tone) in CHANGE_FIGURES.items()],
         "lost_ip_text": f"不再拥有知识产权 {format_number(counts['lost_ip'])} 家",
-        "coverage": {"from": rate_from, "to": rate_to}, "coverage_text": coverage_text,
+        "coverage": {"from": rate_from, "to": rate_to}, "coverage_label": coverage.label,
+        "coverage_values": coverage_values, "coverage_change": coverage_change,
+        "coverage_tone": _tone(rate_change),
+        "coverage_text": f"{coverage.label} {coverage_values}（{coverage_change}）",
         "towns_title": towns_title, "towns": change_towns(diff, old, new),
         "color": LAYER_COLORS["highlight"], "opacity": AREA_OPACITY,
+        "label": area_label_style(LAYER_COLORS["highlight"], "changes"),
     }
 
 
