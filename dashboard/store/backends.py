@@ -76,9 +76,54 @@ class Backend(Protocol):
         """Remove tables of versions that were never committed."""
 
 
+_WRITE_KEY, _CREATE_KEY = 0x1F0D, 0x1F0E
+"""PostgreSQL advisory lock keys: ipgrid's writes, and the creation of a store."""
+
+
+def _seed_info(conn: Connection) -> None:
+    """The store's format and creation time, written with its tables (two creators at once: the first's kept)."""
+    import datetime as dt
+
+    now = dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
+    present = set(conn.execute(sa.select(tb.store_info.c.key)).scalars())
+    for key, value in (("format", tb.FORMAT), ("created_at", now)):
+        if key not in present:
+            conn.execute(sa.insert(tb.store_info).values(key=key, value=value))
+
+
 def _lock_wait(wait_s: float | None) -> float:
     """``wait_s``, or :data:`LOCK_WAIT_S` as it is now (read at each call, so it can be changed)."""
     return LOCK_WAIT_S if wait_s is None else wait_s
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+_PERMISSION = ("42501",)  # insufficient_privilege
+_FULL = ("53100", "53200")  # disk_full, out_of_memory
+
+
+def _refusals(engine: sa.Engine, location: str) -> sa.Engine:
+    """Word the refusals a user can do something about (no right to write, a full disk) as :class:`StoreError`.
+
+    A Chinese message instead of the driver's traceback; every other error is left as it was.
+    """
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _on_error(context: sa.engine.ExceptionContext) -> BaseException | None:
+        original = context.original_exception
+        state = getattr(original, "sqlstate", None)
+        text = _first_line(original)
+        if state in _PERMISSION or "readonly database" in text:
+            return StoreError(f"存储 {location} 拒绝了本次操作（数据库账号或文件的权限不够）：{text}；"
+                              "查看需要读取权限，导入、撤回、调整分配和恢复还需要写入权限")
+        if state in _FULL or "database or disk is full" in text:
+            return StoreError(f"存储 {location} 的磁盘空间不足，本次操作未完成：{text}")
+        return None
+
+    return engine
 
 
 def _sqlite_engine(path: Path) -> sa.Engine:
@@ -88,7 +133,7 @@ def _sqlite_engine(path: Path) -> sa.Engine:
     def _on_connect(dbapi: sqlite3.Connection, _record: object) -> None:
         dbapi.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_S * 1000)}")
 
-    return engine
+    return _refusals(engine, str(path))
 
 
 class GeoPackageBackend:
@@ -118,6 +163,7 @@ class GeoPackageBackend:
             tb.metadata.create_all(conn)
             for table in tb.metadata.sorted_tables:
                 _register_attributes(conn, table.name, str(table.comment or table.name))
+            _seed_info(conn)
         engine.dispose()
         # the store appears whole or not at all, and never over one another process has just created
         try:
@@ -227,10 +273,10 @@ class PostgisBackend:
             parsed = parsed.set(drivername="postgresql+psycopg")
         self.url = parsed
         self.location = parsed.render_as_string(hide_password=True).replace("postgresql+psycopg", "postgresql")
-        self.sql = sa.create_engine(parsed, poolclass=NullPool)
+        self.sql = _refusals(sa.create_engine(parsed, poolclass=NullPool), self.location)
 
     def _connect_error(self, exc: Exception) -> StoreError:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = _first_line(exc)
         return StoreError(f"无法连接 PostGIS 存储 {self.location}：{first}")
 
     def exists(self) -> bool:
@@ -244,16 +290,27 @@ class PostgisBackend:
         """The PostGIS extension (when allowed) and the store's own tables, in one transaction."""
         try:
             with self.sql.begin() as conn:
-                conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+                # two first imports at once: the second waits here, then finds the tables made
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CREATE_KEY})
+                if not conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).scalar():
+                    conn.execute(sa.text("CREATE EXTENSION postgis"))
                 tb.metadata.create_all(conn)
+                _seed_info(conn)
         except sa.exc.OperationalError as exc:
             raise self._connect_error(exc) from None
+        except sa.exc.DBAPIError as exc:  # no PostGIS and no right to add it
+            msg = (f"无法在 {self.location} 中创建存储：{_first_line(exc.orig or exc)}；"
+                   "需要已安装 PostGIS 扩展（由数据库管理员执行 CREATE EXTENSION postgis）和建表权限")
+            raise StoreError(msg) from None
+        except StoreError as exc:  # a refusal already worded (see _refusals)
+            msg = f"{exc}；需要已安装 PostGIS 扩展（由数据库管理员执行 CREATE EXTENSION postgis）和建表权限"
+            raise StoreError(msg) from None
 
     @contextlib.contextmanager
     def lock(self, action: str, wait_s: float | None = None) -> Iterator[None]:
         """A session advisory lock (released by the server if the process dies)."""
         wait_s = _lock_wait(wait_s)
-        key = 0x1F0D  # one lock per database: ipgrid's writes
+        key = _WRITE_KEY  # one lock per database: ipgrid's writes
         with self.sql.connect() as conn:
             deadline = time.monotonic() + wait_s
             while not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
@@ -273,8 +330,16 @@ class PostgisBackend:
         """Write inside ``conn``'s transaction, with a row-order column and the description as the table comment."""
         out = frame.copy()
         out[ROW_ORDER] = range(len(out))
-        if isinstance(out, gpd.GeoDataFrame):
+        if isinstance(out, gpd.GeoDataFrame) and out.geometry.notna().any():
             out.to_postgis(table, conn, index=False)
+        elif isinstance(out, gpd.GeoDataFrame):  # no geometry at all (no rows, or none located): to_postgis refuses
+            from geoalchemy2 import Geometry
+
+            srid = (out.crs.to_epsg() if out.crs is not None else None) or 4326
+            column = out.geometry.name
+            plain = pd.DataFrame(out).astype({column: object})
+            plain[column] = None
+            plain.to_sql(table, conn, index=False, dtype={column: Geometry("GEOMETRY", srid=srid)})
         else:
             pd.DataFrame(out).to_sql(table, conn, index=False)
         conn.execute(sa.text(f'COMMENT ON TABLE "{table}" IS {_quoted(description)}'))
@@ -289,6 +354,11 @@ class PostgisBackend:
                 "WHERE table_schema = current_schema() AND table_name = :t"), {"t": table}).scalars())
             if "geometry" in columns:
                 frame: pd.DataFrame = gpd.read_postgis(query, conn, geom_col="geometry")
+                if frame.crs is None:  # no geometry to take it from: the column's own
+                    srid = conn.execute(sa.text("SELECT Find_SRID(current_schema()::text, :t, 'geometry')"),
+                                        {"t": table}).scalar()
+                    if srid and int(srid) > 0:
+                        frame = frame.set_crs(int(srid))
             else:
                 frame = pd.read_sql(query, conn)
         return frame.drop(columns=ROW_ORDER)

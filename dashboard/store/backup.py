@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyogrio
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -67,8 +69,28 @@ def backup_dir(store: Store) -> Path:
     return Path.home() / ".local" / "share" / "ipgrid" / "backups" / re.sub(r"[^\w.-]", "_", name)
 
 
+_WRITE_ERRORS: tuple[type[BaseException], ...] = (OSError, sqlite3.Error, pyogrio.errors.DataSourceError,
+                                                 pyogrio.errors.DataLayerError)
+"""What writing a backup file raises when the folder cannot be written (no right, no space, not a folder)."""
+
+_BACKUP_FAILURES: tuple[type[BaseException], ...] = (*_WRITE_ERRORS, StoreError)
+
+
+def _unwritable(target: Path, exc: BaseException) -> StoreError:
+    text = str(exc).strip()
+    reason = getattr(exc, "strerror", None) or (text.splitlines()[0] if text else type(exc).__name__)
+    return StoreError(f"无法写入 {target}：{reason}")
+
+
 def write_backup(store: Store, target: Path) -> Path:
     """Write the whole store into the GeoPackage ``target`` (which must not exist); returns it."""
+    try:
+        return _write_backup(store, target)
+    except _WRITE_ERRORS as exc:
+        raise _unwritable(target, exc) from None
+
+
+def _write_backup(store: Store, target: Path) -> Path:
     if target.exists():
         msg = f"备份文件 {target} 已存在；请换一个文件名"
         raise StoreError(msg)
@@ -135,21 +157,25 @@ _AUDIT_FIELDS = ("at", "user", "action", "version_id", "as_of", "files", "rows",
 
 
 def merged_audit(current: pd.DataFrame, restored: pd.DataFrame) -> pd.DataFrame:
-    """Both audit trails as one, oldest first, each entry once: restoring content never loses its history.
+    """Both audit trails as one, each entry once: restoring content never loses its history.
 
-    A backup of this store holds the first part of its own trail (kept
-    once); a backup of another (a store rebuilt after a loss) brings its
-    whole history along.
+    A backup of this store holds the first part of the store's own trail
+    (kept once, in place); a backup of another store (one rebuilt after a
+    loss, or moved to a server) brings the entries this store does not have,
+    placed before its own.  Ids are numbered afresh.
     """
-    records, seen = [], set()
-    for frame in (restored, current):
-        for record in _rows(frame):
-            key = tuple(None if record[f] is None else str(record[f]) for f in _AUDIT_FIELDS)
-            if key not in seen:
-                seen.add(key)
-                records.append({f: record[f] for f in _AUDIT_FIELDS})
-    records.sort(key=lambda r: str(r["at"]))  # stable: same-second entries keep their order
-    out = pd.DataFrame(records, columns=list(_AUDIT_FIELDS))
+    def text(value: object) -> str | None:  # 3 and 3.0 alike (a column with gaps reads as float)
+        if value is None:
+            return None
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+    def key(record: dict[str, object]) -> tuple[str | None, ...]:
+        return tuple(text(record[f]) for f in _AUDIT_FIELDS)
+
+    own = _rows(current)
+    known = {key(r) for r in own}
+    records = [r for r in _rows(restored) if key(r) not in known] + own
+    out = pd.DataFrame([{f: r[f] for f in _AUDIT_FIELDS} for r in records], columns=list(_AUDIT_FIELDS))
     out.insert(0, "id", range(1, len(out) + 1))
     return out
 
@@ -160,11 +186,17 @@ def backup_before(store: Store, action: str, user: str) -> Path | None:
     if keep == 0 or not store.versions():
         return None
     folder = backup_dir(store)
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("auto-*.gpkg.partial*"):  # a backup killed half-way (the write lock is held)
-        stale.unlink(missing_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
-    target = write_backup(store, folder / f"auto-{stamp}-{action}.gpkg")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("auto-*.gpkg.partial*"):  # a backup killed half-way (the write lock is held)
+            stale.unlink(missing_ok=True)
+        target = write_backup(store, folder / f"auto-{stamp}-{action}.gpkg")
+    except _BACKUP_FAILURES as exc:
+        reason = exc if isinstance(exc, StoreError) else _unwritable(folder, exc)
+        msg = (f"写入前的自动备份失败，本次操作未写入任何内容：{reason}；"
+               f"可用环境变量 {DIR_ENV} 指定其他备份文件夹（PostGIS 存储），或 {KEEP_ENV}=0 关闭自动备份")
+        raise StoreError(msg) from None
     autos = sorted(p for p in folder.iterdir() if _AUTO.match(p.name))
     for old in autos[:-keep]:
         old.unlink(missing_ok=True)
@@ -205,6 +237,8 @@ def restore(store: Store, source: Path, *, user: str) -> None:
                     copy._audit(conn, "restore", user, files=files, detail=detail)  # noqa: SLF001
                 copy.backend.sql.dispose()
                 os.replace(partial, backend.path)
+            except _WRITE_ERRORS as exc:
+                raise _unwritable(backend.path, exc) from None
             finally:
                 partial.unlink(missing_ok=True)
         else:

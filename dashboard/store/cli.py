@@ -21,6 +21,7 @@ from dashboard.store.backends import backend_for
 from dashboard.store.backup import restore, write_backup
 from dashboard.store.importer import PreparedImport, prepare_import
 from dashboard.store.store import Store, Version, checked_date, default_user
+from loaders.errors import StoreError
 
 EXIT_OK, EXIT_DATA_ERRORS = 0, 1
 
@@ -164,8 +165,13 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    store = Store(args.store)
-    restore(store, Path(args.source), user=args.user or default_user())
+    source = Path(args.source)
+    if not source.is_file():
+        msg = f"备份文件 {source} 不存在"
+        raise StoreError(msg)
+    Store(source)  # a store this program reads, checked before anything is created
+    store = Store(args.store, create=True)  # a store lost, or moved to another server, is restored into a new one
+    restore(store, source, user=args.user or default_user())
     print(f"已从 {args.source} 恢复：{len(store.versions())} 个版本；恢复前的内容已另行备份。")
     return EXIT_OK
 
