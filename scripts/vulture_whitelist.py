@@ -33,3 +33,5 @@ glyphDataFormat  # fontTools head table, idem
 sfntVersion  # fontTools TTFont, idem
 compress_type  # zipfile.ZipInfo
 description  # LayerSchema/FieldSpec: what a layer or field is, documentation kept with the schema
+_on_connect  # SQLAlchemy event listener of the GeoPackage backend's engine (dashboard/store/backends.py)
+_on_error  # SQLAlchemy event listener turning a database refusal into a StoreError (idem)

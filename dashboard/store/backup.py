@@ -252,7 +252,7 @@ def restore(store: Store, source: Path, *, user: str) -> None:
 
 
 def list_backups(store: Store) -> pd.DataFrame:
-    """The automatic backups, newest first: file, size, time."""
+    """The automatic backups, newest first: file, size."""
     folder = backup_dir(store)
     files = sorted((p for p in folder.iterdir() if _AUTO.match(p.name)), reverse=True) if folder.is_dir() else []
     return pd.DataFrame({"file": [str(p) for p in files], "size": [p.stat().st_size for p in files]})

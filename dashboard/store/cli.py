@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.engine import Engine
-from dashboard.engine.catalog import LEVEL_LABELS, change_text, format_number, format_percent, json_ready
+from dashboard.engine.catalog import LEVEL_LABELS, change_text, format_number, format_percent, json_ready, text_of
 from dashboard.engine.changes import DIFF_METRICS, VersionDiff, diff_engines
 from dashboard.store.backends import backend_for
 from dashboard.store.backup import restore, write_backup
@@ -155,12 +155,42 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     from dashboard.store.backup import backup_dir, now_stamp
 
     store = Store(args.store)
+    if args.list:
+        from dashboard.cli import format_table
+        from dashboard.store.backup import list_backups
+
+        found = list_backups(store)
+        print(f"自动备份（{backup_dir(store)}，最新在前）：")
+        print(format_table(["文件", "大小（MB）"], [[str(f), f"{s / 1e6:.1f}"]
+                                                  for f, s in zip(found["file"], found["size"], strict=True)]))
+        return EXIT_OK
     target = Path(args.out) if args.out else backup_dir(store) / f"manual-{now_stamp()}.gpkg"
     with store.backend.lock("备份"):
         write_backup(store, target)
         store._audit_now("backup", args.user, files=[{"name": str(target), "size": target.stat().st_size}],  # noqa: SLF001
                          detail={"automatic": False})
     print(f"已备份到 {target}（{target.stat().st_size / 1e6:.1f} MB，{len(store.versions())} 个版本）")
+    return EXIT_OK
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from dashboard.cli import format_table
+    from dashboard.store.store import ACTION_LABELS
+
+    log = Store(args.store).audit_log()
+    if args.json:
+        records = log.to_dict("records")
+        for record in records:
+            for key in ("files", "detail"):
+                record[key] = json.loads(str(record[key] or "null"))
+        json.dump(json_ready(records), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return EXIT_OK
+    rows = [[str(r.at)[:19].replace("T", " "), str(r.user), ACTION_LABELS.get(str(r.action), str(r.action)),
+             text_of(r.as_of), str(r.rows or ""),
+             "、".join(str(f.get("name", "")) for f in json.loads(str(r.files or "[]")))]
+            for r in log.itertuples()]
+    print(format_table(["时间", "操作人", "操作", "数据截至", "行数", "文件"], rows))
     return EXIT_OK
 
 
@@ -249,8 +279,15 @@ def add_store_parsers(sub: Any) -> None:
     p = sub.add_parser("backup", help="把整个存储备份为一个 GeoPackage 文件")
     p.add_argument("store", help="存储：.gpkg 文件或 postgresql:// 地址")
     p.add_argument("--out", metavar="FILE.gpkg", help="备份文件（默认存储旁的备份文件夹）")
+    p.add_argument("--list", action="store_true",
+                   help="列出自动备份（每次写入前自动备份，保留最近 IPGRID_STORE_BACKUPS 个）")
     _user_option(p)
     p.set_defaults(func=_cmd_backup)
+
+    p = sub.add_parser("audit", help="操作记录：导入、撤回、调整专员分配、备份、恢复（谁、何时、哪些文件、多少行）")
+    p.add_argument("store", help="存储：.gpkg 文件或 postgresql:// 地址")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("restore", help="用备份文件替换存储的内容（替换前先自动备份）")
     p.add_argument("store", help="存储：.gpkg 文件或 postgresql:// 地址")

@@ -3,7 +3,7 @@
 The quarters come from the seeded generator (:func:`geodata.demo_quarters.write_quarters`;
 the last is the bundled ``geodata/demo`` folder), so nothing generated is
 kept in git.  The store is built into a cache file named by a checksum of
-the generator and the bundled files; a new generator builds a new one.
+the generator, the bundled files and the store's code; a change to any builds a new one.
 Building takes a few seconds; two processes asking at once build it once.
 """
 
@@ -31,6 +31,7 @@ DEMO_USER = "示例数据"
 def _fingerprint() -> str:
     digest = hashlib.sha256()
     sources = [Path(geodata.__file__).with_name(n) for n in ("demo_quarters.py", "generate_demo.py", "demo_faults.py")]
+    sources += sorted(Path(__file__).parent.glob("*.py"))  # how the store writes a version
     files = sorted(p for p in geodata.DEMO_DIR.iterdir() if p.is_file())
     for path in [*sources, *files]:
         digest.update(path.name.encode())

@@ -16,7 +16,7 @@ import getpass
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -269,9 +269,6 @@ class Store:
 
     # -- reading a version --------------------------------------------------------------------
 
-    def _reader(self, table: str) -> Callable[[], pd.DataFrame]:
-        return lambda: self.backend.read_frame(table)
-
     def open_bundle(self, version: Version | str | None = None) -> DataBundle:
         """The version's layers as the loaders gave them, the engine's stored work on :attr:`DataBundle.precomputed`.
 
@@ -491,14 +488,3 @@ class Store:
         with self.backend.sql.connect() as conn:
             rows = conn.execute(sa.select(tb.audit).order_by(tb.audit.c.id)).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in tb.audit.columns])
-
-    def iter_tables(self) -> Iterator[tuple[str, pd.DataFrame]]:
-        """Every table of the store (its own and every version's), for a backup into another backend."""
-        for name in tb.OWN_TABLES:
-            with self.backend.sql.connect() as conn:
-                yield name, pd.read_sql(sa.select(tb.metadata.tables[name]), conn)
-        committed = {v.version_id for v in self.versions()}
-        for name in sorted(self.backend.tables()):
-            found = tb.VERSION_TABLE.match(name)
-            if found and int(found.group("id")) in committed:
-                yield name, self.backend.read_frame(name)
