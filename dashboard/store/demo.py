@@ -59,9 +59,18 @@ def demo_store(progress: Callable[[str, float], None] | None = None) -> Path:
         try:
             if not target.is_file():
                 _build(target, progress)
+                if not os.environ.get(DEMO_STORE_ENV, "").strip():
+                    _forget_older(target)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return target
+
+
+def _forget_older(current: Path) -> None:
+    """Remove demo stores of earlier generators from the cache folder (never anything else)."""
+    for old in current.parent.glob("demo-*.gpkg"):
+        if old != current:
+            old.unlink(missing_ok=True)
 
 
 def _build(target: Path, progress: Callable[[str, float], None] | None) -> None:
