@@ -106,14 +106,14 @@ def test_my_grid_lists_first_patents_in_the_commissioners_cells(store_copy: Path
 
 def test_assignment_page_changes_the_cells_of_a_commissioner_from_a_date(store_copy: Path) -> None:
     at = open_app("assignments")
-    cell = at.selectbox(key="assign.cell")
+    cell = at.selectbox(key="assignments.cell")
     target = cell.options[0]
     cell.set_value(target).run()
-    people = at.multiselect(key=f"assign.who.{target}")
+    people = at.multiselect(key=f"assignments.who.{target}")
     newcomer = "测试专员"
     people.set_value([])
-    at.text_input(key=f"assign.new.{target}").input(newcomer)
-    at.date_input(key=f"assign.from.{target}").set_value("2025-12-01")
+    at.text_input(key=f"assignments.new.{target}").input(newcomer)
+    at.date_input(key=f"assignments.from.{target}").set_value("2025-12-01")
     next(b for b in at.button if b.label == "保存调整").click().run()
     assert not at.exception
     assert at.success and newcomer in at.success[0].value

@@ -19,7 +19,7 @@ from dashboard.app_data import LoadedData, current_data
 from dashboard.store.assignments import cell_assignments
 from loaders import IpgridError
 
-PAGE = "assign"
+PAGE = "assignments"
 
 HISTORY_LABELS = {"grid_id": "网格", "commissioners": "专员", "valid_from": "生效日期", "changed_by": "调整人",
                   "changed_at": "调整时间", "source": "来源", "note": "备注"}
