@@ -67,7 +67,11 @@ def test_town_page_shows_change_since_last_version_and_trend(store_copy: Path) -
     firms = next(m for m in at.metric if m.label == "企业数（家）")
     change = int(now["enterprises"] - before["enterprises"])
     sign = "+" if change > 0 else ("-" if change < 0 else "")
-    assert firms.proto.delta == f"{sign}{abs(change)}（较 2025-09-30）" if change else "0（较 2025-09-30）"
+    assert firms.proto.delta == (f"{sign}{abs(change)}" if change else "0")
+    assert firms.proto.delta_description == "较 2025-09-30"
+    history = [town_figures(store_copy, d, name)["enterprises"]
+               for d in ("2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31")]
+    assert list(firms.proto.chart_data) == history  # the sparkline: the town's firms in every version
     assert "各季度趋势" in [s.value for s in at.subheader]
     trend = next(df.value for df in at.dataframe if "数据截至" in df.value.columns)
     assert trend["数据截至"].tolist() == ["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"]
@@ -78,7 +82,7 @@ def test_an_earlier_version_has_a_shorter_trend_and_its_own_change(store_copy: P
     assert at.selectbox(key="app.asof").value == "2025-06-30"
     trend = next(df.value for df in at.dataframe if "数据截至" in df.value.columns)
     assert trend["数据截至"].tolist() == ["2025-03-31", "2025-06-30"]
-    assert all("（较 2025-03-31）" in (m.proto.delta or "") for m in at.metric)
+    assert all(m.proto.delta_description == "较 2025-03-31" for m in at.metric)
 
 
 def test_the_first_version_has_no_change_and_no_trend(store_copy: Path) -> None:

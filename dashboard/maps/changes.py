@@ -43,6 +43,8 @@ def change_legend(metric: str, edges: np.ndarray, has_null: bool) -> Legend:
     """The legend: three steps of decrease, no change, three of increase (labels in the metric's unit)."""
     fmt = change_text
     lows = [0.0, *edges[:-1].tolist()]
+    if not metric.endswith("_rate") and edges[0] >= 1:  # counts: the first step starts at one, not at "no change"
+        lows[0] = 1.0
     entries = []
     for i in range(STEPS - 1, -1, -1):
         entries.append((DIVERGING[STEPS - 1 - i], f"{fmt(metric, -edges[i])} ～ {fmt(metric, -lows[i])}"))

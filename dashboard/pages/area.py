@@ -133,8 +133,9 @@ def render_area(level: str, page: str) -> None:
     previous = data.previous
     cols = st.columns(4)
     for i, key in enumerate(KPIS):
-        delta = None if previous is None else f"{change_text(key, changes[key])}（较 {previous.as_of}）"
-        ui.metric_kpi(cols[i % 4], key, row[key], delta=delta)
+        delta = None if previous is None else change_text(key, changes[key])
+        ui.metric_kpi(cols[i % 4], key, row[key], delta=delta,
+                      since=None if previous is None else f"较 {previous.as_of}", trend=history[key].tolist())
 
     metric = controls.metric
     place, of = engine.rank_of(level, metric, area_id)

@@ -304,9 +304,16 @@ def kpi(column: Any, label: str, value: str, *, help: str | None = None,  # noqa
 
 
 def metric_kpi(column: Any, key: str, value: object, *, delta: str | None = None, help: str | None = None,  # noqa: A002
-               ) -> None:
-    """A metric as a key figure: the unit goes in the label (``有效发明专利（件）``), the number stays short."""
+               since: str | None = None, trend: Sequence[float] | None = None) -> None:
+    """A metric as a key figure: the unit goes in the label (``有效发明专利（件）``), the number stays short.
+
+    ``delta`` (a change already worded, :func:`~dashboard.engine.catalog.change_text`) is shown with
+    ``since`` beside it (e.g. ``较 2025-09-30``), an arrow only when it is not zero, and ``trend`` as a sparkline.
+    """
+    flat = delta is None or delta.startswith("0") or delta == "—"
     column.metric(column_label(key), cell_text(key, value), delta=delta, delta_color="off",
+                  delta_arrow="off" if flat else "auto", delta_description=since,
+                  chart_data=list(trend) if trend is not None and len(trend) >= 2 else None,
                   help=help or METRICS[key].definition, border=True)
 
 
