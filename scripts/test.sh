@@ -17,15 +17,18 @@ command -v gs >/dev/null 2>&1 || need_apt+=(ghostscript)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  if [[ " ${need_apt[*]} " == *" postgresql "* ]]; then
+    # Installing the server would create and start Debian's own cluster (port 5432): the tests never use
+    # it, so it is not created; they start and stop their own.
+    $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/ipgrid-tests.conf >/dev/null
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 echo "==> pip install -e .[test]"
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
-# The PostGIS store's drivers (until pyproject.toml lists them): SQLAlchemy, GeoAlchemy2 (geopandas'
-# to_postgis/read_postgis) and psycopg 3 (the tests' URLs are postgresql+psycopg://).
-python3 -m pip install -q --disable-pip-version-check "sqlalchemy>=2.0" "geoalchemy2>=0.15" "psycopg[binary]>=3.1"
 
 echo "==> ruff check"
 python3 -m ruff check .
