@@ -91,8 +91,9 @@ def storable(frame: pd.DataFrame) -> pd.DataFrame:
         if column == "geometry" or isinstance(dtype, gpd.array.GeometryDtype):
             continue
         if dtype == np.dtype(object):  # mixed text / numbers / missing: stored as text, typed back on reading
-            out[column] = pd.Series([None if _missing(v) else str(v) for v in frame[column]], index=frame.index,
-                                    dtype=object)
+            values = frame[column]
+            text = values.astype(str).astype(object)
+            out[column] = text.where(values.notna(), None)
         elif str(dtype) == "Int64":
             out[column] = frame[column].astype("float64")
     if isinstance(out, gpd.GeoDataFrame) and out.crs is not None and out.crs != STORAGE_CRS:
@@ -125,7 +126,8 @@ def restored(frame: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
 
 def _typed(values: pd.Series, dtype: str) -> pd.Series:
     if dtype == "object":
-        return pd.Series([np.nan if _missing(v) else v for v in values.astype(object)], dtype=object)
+        plain = values.astype(object)
+        return plain.where(plain.notna(), np.nan)
     if dtype.startswith("datetime64"):
         return pd.to_datetime(values).astype(pd.api.types.pandas_dtype(dtype))
     if dtype == "bool":

@@ -291,7 +291,7 @@ class Store:
         bundle = DataBundle(folder=Path(chosen.source_folder), config=config, layers=layers,
                             problems=loader_problems, version=chosen)
         bundle.precomputed = self._precomputed(chosen, codec.problems_from_frame(problems))
-        self._apply_assignments(bundle, chosen.as_of)
+        self._apply_assignments(bundle, chosen)
         return bundle
 
     def _typed_reader(self, table: str, meta: dict[str, Any]) -> Callable[[], pd.DataFrame]:
@@ -344,6 +344,11 @@ class Store:
                     self.backend.write_frame(conn, tb.version_table(vid, part), frame, parts.descriptions[part])
                 conn.execute(sa.insert(tb.versions).values(**record))
                 self._record_assignments(conn, prepared, who)
+                # The history as this import left it: later rows in force at its date are what can change its view.
+                summary = json.loads(str(record["summary"]))
+                summary["assignment_id"] = int(conn.execute(sa.select(sa.func.max(tb.assignments.c.id))).scalar() or 0)
+                conn.execute(sa.update(tb.versions).where(tb.versions.c.version_id == vid)
+                             .values(summary=json.dumps(summary, ensure_ascii=False)))
                 rows = sum(int(m["accepted"]) for m in prepared.layer_meta.values())
                 self._audit(conn, "import", who, version_id=vid, as_of=prepared.as_of, files=prepared.files,
                             rows=rows, detail={"note": prepared.note, "errors": prepared.errors,
@@ -411,7 +416,7 @@ class Store:
         current = self._assignments_at(conn, prepared.as_of)
         stamp = now_text()
         for grid_id, names in prepared.assignments().items():
-            if current.get(grid_id) != names:
+            if current.get(grid_id, []) != names:
                 conn.execute(sa.insert(tb.assignments).values(
                     grid_id=grid_id, commissioners="、".join(names), valid_from=prepared.as_of, changed_by=who,
                     changed_at=stamp, source="import", note=f"导入 {prepared.as_of}"))
@@ -461,11 +466,22 @@ class Store:
                 self._audit(conn, "assign", who, detail={"grid_id": grid_id, "from": before or [], "to": names,
                                                          "valid_from": day, "note": note})
 
-    def _apply_assignments(self, bundle: DataBundle, date: str) -> None:
-        """Replace the version's commissioner columns by the assignments in force at ``date`` when they differ."""
+    def _apply_assignments(self, bundle: DataBundle, version: Version) -> None:
+        """Replace the version's commissioner columns by the assignments in force at its date when they differ.
+
+        Nothing to do (and nothing computed) when no change in force at its date was recorded after the
+        version's own import: the history then says what the version's files say.
+        """
         from dashboard.store.assignments import apply_assignments
 
-        history = self.assignments_at(date)
+        date, seen = version.as_of, version.summary.get("assignment_id")
+        with self.backend.sql.connect() as conn:
+            if seen is not None:
+                later = conn.execute(sa.select(sa.func.count()).select_from(tb.assignments).where(
+                    (tb.assignments.c.valid_from <= date) & (tb.assignments.c.id > int(seen)))).scalar()
+                if not later:
+                    return
+            history = self._assignments_at(conn, date)
         if history:
             apply_assignments(bundle, history)
 
