@@ -232,6 +232,21 @@ def test_cli_store_argument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert main(["bigscreen", str(tmp_path / "none.gpkg"), "--dry-run"]) == 2
 
 
+def test_as_of_pins_a_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "ipgrid.gpkg"
+    shutil.copyfile(demo_store(), store)
+    _, env = bigscreen_command(_parse(["bigscreen", str(store), "--as-of", "2025-06-30"]))
+    assert env[settings.ASOF_ENV] == "2025-06-30"
+    monkeypatch.setenv(settings.ASOF_ENV, "2025-06-30")
+    doc = payload_of(KioskSource.store(store))
+    assert doc["data_date"] == "2025-06-30"
+    assert (doc["changes"]["from"], doc["changes"]["to"]) == ("2025-03-31", "2025-06-30")
+    monkeypatch.setenv(settings.ASOF_ENV, "2025-03-31")
+    assert payload_of(KioskSource.store(store))["changes"] is None  # nothing before the first quarter
+    assert main(["bigscreen", str(DEMO_DIR), "--as-of", "2025-06-30", "--dry-run"]) == 2  # a folder has no versions
+    assert main(["bigscreen", str(store), "--as-of", "昨天", "--dry-run"]) == 2
+
+
 # --------------------------------------------------------------------------- AppTest
 
 

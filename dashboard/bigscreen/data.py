@@ -37,7 +37,7 @@ import streamlit as st
 import loaders
 from dashboard.app_data import DATA_ENV, STORE_ENV, Signature, data_folder, folder_signature
 from dashboard.bigscreen.payload import build_payload, change_view, to_script_json
-from dashboard.bigscreen.settings import PARK_METRIC, SERVICE_METRIC
+from dashboard.bigscreen.settings import ASOF_ENV, PARK_METRIC, SERVICE_METRIC
 from dashboard.engine import Engine
 from dashboard.engine.memo import Memo
 from dashboard.store import Store, Version, is_database_url, is_store_location
@@ -229,13 +229,14 @@ def _store_payload(source: KioskSource, metric: str) -> tuple[dict[str, Any], st
         active = store.active_versions()
         if not active:
             store.version()  # raises the message saying how to import a first version
-        latest = active[-1]
+        wanted = os.environ.get(ASOF_ENV, "").strip()
+        latest = store.version(wanted) if wanted else active[-1]
         bundle = store.open_bundle(latest)
         bundle.require_usable()
         engine = Engine(bundle)
         changes = None
-        if len(active) > 1:
-            previous = active[-2]
+        previous = store.previous(latest.as_of)
+        if previous is not None:
             changes = change_view(Engine(store.open_bundle(previous)), engine, previous.as_of, latest.as_of)
         payload = build_payload(engine, metric, PARK_METRIC, SERVICE_METRIC, changes)
         return payload, engine.settings.district.data_date or latest.as_of, version_signature(active)

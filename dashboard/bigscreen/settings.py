@@ -48,6 +48,9 @@ PARK_METRIC = "invention_patents"
 SERVICE_METRIC = "service_coverage_rate"
 """Metric of the service-network view's town ranking."""
 
+ASOF_ENV = "IPGRID_KIOSK_ASOF"
+"""The as-of date of the store version the kiosk shows (``ipgrid bigscreen STORE --as-of D``); default the latest."""
+
 ENV = {"interval": "IPGRID_KIOSK_INTERVAL", "poll": "IPGRID_KIOSK_POLL", "metric": "IPGRID_KIOSK_METRIC"}
 """Setting → environment variable."""
 
