@@ -435,11 +435,6 @@ class Store:
             out[r.grid_id] = [n for n in r.commissioners.split("、") if n]
         return out
 
-    def assignments_at(self, date: str) -> dict[str, list[str]]:
-        """Cell id → its commissioners in force on ``date`` (the latest change valid from then or before)."""
-        with self.backend.sql.connect() as conn:
-            return self._assignments_at(conn, date)
-
     def assign(self, grid_id: str, commissioners: list[str], *, valid_from: str, user: str | None = None,
                note: str = "") -> None:
         """Give cell ``grid_id`` these commissioners from ``valid_from`` on (an empty list: nobody)."""
