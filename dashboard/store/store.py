@@ -273,7 +273,7 @@ class Store:
         """The version's layers as the loaders gave them, the engine's stored work on :attr:`DataBundle.precomputed`.
 
         Each layer is read when first used; the commissioner assignments valid at
-        the version's date (:meth:`assignments_at`) replace the imported ones
+        the version's date (:meth:`assignment_history`) replace the imported ones
         where they differ.
         """
         chosen = version if isinstance(version, Version) else self.version(version)
