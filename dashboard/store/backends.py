@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import psycopg
 import pyogrio
+import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
@@ -208,9 +210,10 @@ class GeoPackageBackend:
             # the layer's own geometry type when it has one (QGIS shows a point layer as points), else
             # Unknown (GEOMETRY); never promoted to multi: a version keeps the geometries it was given
             pyogrio.write_dataframe(frame, self.path, layer=table, driver="GPKG", promote_to_multi=False,
-                                    layer_options=options)
-        else:
-            pyogrio.write_dataframe(pd.DataFrame(frame), self.path, layer=table, driver="GPKG", layer_options=options)
+                                    layer_options=options, use_arrow=True)
+        else:  # through Arrow: ~4.6x faster for a million rights than row by row
+            pyogrio.write_dataframe(pd.DataFrame(frame), self.path, layer=table, driver="GPKG", layer_options=options,
+                                    use_arrow=True)
 
     def read_frame(self, table: str) -> pd.DataFrame:
         """A table in the order of its feature ids (the order written)."""
@@ -346,23 +349,26 @@ class PostgisBackend:
         conn.execute(sa.text(f'COMMENT ON TABLE "{table}" IS {_quoted(description)}'))
 
     def read_frame(self, table: str) -> pd.DataFrame:
-        """A table in the order written."""
-        query = sa.text(f'SELECT * FROM "{table}" ORDER BY {ROW_ORDER}')
+        """A table in the order written.
+
+        Geometry comes as WKB bytes decoded in one vectorised ``shapely.from_wkb`` call (geopandas'
+        ``read_postgis`` decodes row by row: 0.6 s of 1.4 s for 100k firms); the CRS is the column's SRID.
+        """
         with self.sql.connect() as conn:
             # information_schema, not sa.inspect: SQLAlchemy alone does not know the geometry type and warns
-            columns = set(conn.execute(sa.text(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = current_schema() AND table_name = :t"), {"t": table}).scalars())
-            if "geometry" in columns:
-                frame: pd.DataFrame = gpd.read_postgis(query, conn, geom_col="geometry")
-                if frame.crs is None:  # no geometry to take it from: the column's own
-                    srid = conn.execute(sa.text("SELECT Find_SRID(current_schema()::text, :t, 'geometry')"),
-                                        {"t": table}).scalar()
-                    if srid and int(srid) > 0:
-                        frame = frame.set_crs(int(srid))
-            else:
-                frame = pd.read_sql(query, conn)
-        return frame.drop(columns=ROW_ORDER)
+            columns = [c for c in _ordered_columns(conn, table) if c != ROW_ORDER]
+            if "geometry" not in columns:
+                frame = pd.read_sql(sa.text(f'SELECT * FROM "{table}" ORDER BY {ROW_ORDER}'), conn)
+                return frame.drop(columns=ROW_ORDER)
+            listed = ", ".join("ST_AsBinary(\"geometry\") AS geometry" if c == "geometry"
+                               else '"' + c.replace('"', '""') + '"' for c in columns)
+            raw = pd.read_sql(sa.text(f'SELECT {listed} FROM "{table}" ORDER BY {ROW_ORDER}'), conn)
+            srid = conn.execute(sa.text("SELECT Find_SRID(current_schema()::text, :t, 'geometry')"),
+                                {"t": table}).scalar()
+        wkb = np.asarray([None if v is None else bytes(v) for v in raw["geometry"]], dtype=object)
+        frame = gpd.GeoDataFrame(raw.drop(columns="geometry"), geometry=shapely.from_wkb(wkb),
+                                 crs=int(srid) if srid and int(srid) > 0 else None)
+        return frame[columns]
 
     def tables(self) -> set[str]:
         """Every table in the database's search path."""
@@ -375,6 +381,13 @@ class PostgisBackend:
                 msg = f"refusing to drop table {name!r}"
                 raise StoreError(msg)
             conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+
+
+def _ordered_columns(conn: Connection, table: str) -> list[str]:
+    """The table's columns in their order."""
+    return list(conn.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name = :t ORDER BY ordinal_position"), {"t": table}).scalars())
 
 
 def _copy_rows(table: Any, conn: Connection, keys: list[str], rows: Iterable[tuple[Any, ...]]) -> int:
