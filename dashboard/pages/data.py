@@ -25,7 +25,7 @@ from dashboard.app_data import (
     scan_folder,
 )
 from dashboard.engine.metrics import METRICS
-from dashboard.pages.data_upload import import_section
+from dashboard.pages.data_upload import import_section, problems_table
 from loaders.errors import FolderChoiceError
 from loaders.problems import SEVERITY_LABELS
 from loaders.schema import LAYERS
@@ -51,10 +51,7 @@ def layers_table(data: LoadedData) -> pd.DataFrame:
 
 def problems_frame(data: LoadedData) -> pd.DataFrame:
     """The problems report with layer and severity in Chinese (``row`` is the Excel row number)."""
-    frame = data.engine.problems.to_frame()
-    frame["layer"] = frame["layer"].map(lambda n: LAYERS[n].label if n in LAYERS else n)
-    frame["severity"] = frame["severity"].map(SEVERITY_LABELS).fillna(frame["severity"])
-    return frame
+    return problems_table(data.engine.problems)
 
 
 def metrics_table() -> pd.DataFrame:

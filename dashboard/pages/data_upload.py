@@ -24,7 +24,7 @@ from dashboard.app_data import NEXT_ASOF, LoadedData
 from dashboard.engine.catalog import format_number, format_percent
 from dashboard.store import PreparedImport, Store, prepare_import
 from loaders import IpgridError
-from loaders.problems import SEVERITY_LABELS
+from loaders.problems import SEVERITY_LABELS, ProblemLog
 from loaders.schema import LAYERS
 
 PAGE = "data"
@@ -105,9 +105,9 @@ def preview_layers(prepared: PreparedImport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def preview_problems(prepared: PreparedImport) -> pd.DataFrame:
-    """The problems of the upload, in Chinese (row = the Excel row)."""
-    frame = prepared.engine.problems.to_frame()
+def problems_table(problems: ProblemLog) -> pd.DataFrame:
+    """A problems report with layer and severity in Chinese (``row`` is the Excel row number)."""
+    frame = problems.to_frame()
     frame["layer"] = frame["layer"].map(lambda n: LAYERS[n].label if n in LAYERS else n)
     frame["severity"] = frame["severity"].map(SEVERITY_LABELS).fillna(frame["severity"])
     return frame
@@ -166,7 +166,8 @@ def _preview(store: Store, prepared: PreparedImport, user: str) -> None:
     errors, warnings = prepared.errors, prepared.warnings
     if errors or warnings:
         with st.expander(f"问题清单（{errors} 个错误，{warnings} 条警告）", expanded=bool(errors)):
-            ui.show_table(preview_problems(prepared), key=f"{PAGE}.upload.problems", file_name="导入问题清单",
+            ui.show_table(problems_table(prepared.engine.problems), key=f"{PAGE}.upload.problems",
+                          file_name="导入问题清单",
                           columns=("layer", "file", "row", "field", "code", "severity", "message"))
     if store.versions() and any(v.as_of == prepared.as_of for v in store.active_versions()):
         st.info(f"存储中已有数据截至 {prepared.as_of} 的版本；确认导入后，新版本将取代它（旧版本仍保留在列表中）。",
