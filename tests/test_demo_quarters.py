@@ -39,6 +39,8 @@ REMOVED = (10, 25)
 FIRST_IP = (20, 40)
 MOVED = (5, 15)
 RENAMED = (1, 10)
+FEWER = (5, 20)
+"""Firms holding fewer of some right a quarter later (a lapse): 10, 12 and 9 in the three pairs of the default seed."""
 
 
 def _uscc_valid(code: str) -> bool:
@@ -200,7 +202,7 @@ def test_change_between_consecutive_quarters(firms: dict[str, pd.DataFrame], bef
     # Holdings grow: most firms hold no fewer of any right later, a few hold fewer (lapsed), the sum grows.
     grew = (e[HOLDINGS].to_numpy() <= lt[HOLDINGS].to_numpy()).all(axis=1)
     assert grew.mean() >= 0.95
-    assert 1 <= (~grew).sum() <= 40
+    assert _in(int((~grew).sum()), FEWER), int((~grew).sum())
     assert (l_total > e_total).sum() >= 100
     assert late[HOLDINGS].to_numpy().sum() > early[HOLDINGS].to_numpy().sum()
 
