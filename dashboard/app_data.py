@@ -533,7 +533,7 @@ def active_store_location() -> str | None:
 
 def _version_key(store: Store, version: Version) -> tuple[str, Signature]:
     # A version never changes; what is shown of it changes with the assignment history.
-    stamp = len(store.assignment_history())
+    stamp = store.assignment_stamp()  # one query on every rerun, not the whole history
     return (store.location, (("@version", version.version_id, stamp),))
 
 

@@ -104,3 +104,26 @@ def valid_uscc(n: int) -> str:
 def lonlat_array(points: list[tuple[float, float]]) -> np.ndarray:
     """Metre offsets → an (n, 2) array of WGS-84 lon/lat."""
     return np.array([to_lonlat(x, y) for x, y in points])
+
+
+def write_rights_folder(root: Path) -> Path:
+    """Two firms and dated rights (test_stats_cli, the store tests): ``--year`` views count differently each year.
+
+    南通甲: an invention granted 2022, lapsed 2024-03-01; a utility model
+    granted 2023.  甲 and 乙 jointly: a design granted 2021.  南通大学 holds
+    one right alone (an unmatched holder).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    three_towns().to_file(root / "镇街.gpkg")
+    a, b = to_lonlat(500, 500), to_lonlat(3000, 500)
+    write_csv(root / "企业.csv", ["企业名称", "经度", "纬度"],
+              [["南通甲科技有限公司", *a], ["南通乙科技有限责任公司", *b]], "utf-8")
+    write_xlsx(root / "知识产权.xlsx", ["申请号", "申请(专利权)人", "法律状态", "申请日", "授权公告日", "失效日"], [
+        ["202010123456.7", "南通甲科技有限公司", "失效", "2020-01-02", "2022-05-01", "2024-03-01"],
+        ["202320654321.X", "南通甲科技（有限公司）", "有效", "2023-01-02", "2023-08-01", None],
+        ["202130111111.1", "南通甲科技有限公司；南通乙科技有限公司", "有效", "2021-01-02", "2021-06-01", None],
+        ["202210999999.9", "南通大学", "有效", "2022-01-02", "2023-01-01", None],
+    ])
+    (root / "ipgrid.toml").write_text('[district]\nname = "测试区"\ndata_date = "2024-12-31"\n'
+                                      '[enterprises]\ncrs = "WGS-84"\n', encoding="utf-8")
+    return root

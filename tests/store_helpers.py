@@ -21,7 +21,7 @@ from typing import Any
 
 import geopandas as gpd
 import pytest
-from fixture_files import METRIC, square, three_towns, to_lonlat, write_csv, write_xlsx
+from fixture_files import METRIC, square, three_towns, to_lonlat, write_csv
 
 from dashboard.cli import main
 
@@ -142,29 +142,6 @@ def write_grid_folder(root: Path, *, toml: str = TOML, error_row: bool = False,
         rows.append([None, *to_lonlat(600, 600), 1, 0])
     write_csv(root / "企业.csv", ["企业名称", "经度", "纬度", "有效发明专利", "有效注册商标"], rows, "utf-8-sig")
     (root / "ipgrid.toml").write_text(toml, encoding="utf-8")
-    return root
-
-
-def write_rights_folder(root: Path) -> Path:
-    """Two firms and dated rights (``test_stats_cli``'s folder): ``--year`` views count differently each year.
-
-    南通甲: an invention granted 2022, lapsed 2024-03-01; a utility model
-    granted 2023.  甲 and 乙 jointly: a design granted 2021.  南通大学 holds
-    one right alone (an unmatched holder).
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    three_towns().to_file(root / "镇街.gpkg")
-    a, b = to_lonlat(500, 500), to_lonlat(3000, 500)
-    write_csv(root / "企业.csv", ["企业名称", "经度", "纬度"],
-              [["南通甲科技有限公司", *a], ["南通乙科技有限责任公司", *b]], "utf-8")
-    write_xlsx(root / "知识产权.xlsx", ["申请号", "申请(专利权)人", "法律状态", "申请日", "授权公告日", "失效日"], [
-        ["202010123456.7", "南通甲科技有限公司", "失效", "2020-01-02", "2022-05-01", "2024-03-01"],
-        ["202320654321.X", "南通甲科技（有限公司）", "有效", "2023-01-02", "2023-08-01", None],
-        ["202130111111.1", "南通甲科技有限公司；南通乙科技有限公司", "有效", "2021-01-02", "2021-06-01", None],
-        ["202210999999.9", "南通大学", "有效", "2022-01-02", "2023-01-01", None],
-    ])
-    (root / "ipgrid.toml").write_text('[district]\nname = "测试区"\ndata_date = "2024-12-31"\n'
-                                      '[enterprises]\ncrs = "WGS-84"\n', encoding="utf-8")
     return root
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from fixture_files import METRIC, square, three_towns, to_lonlat, write_csv, write_xlsx
+from fixture_files import METRIC, square, to_lonlat, write_csv, write_rights_folder
 
 from dashboard.cli import main
 
@@ -27,19 +27,7 @@ def run(*args: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("stats")
-    three_towns().to_file(root / "镇街.gpkg")
-    a, b = to_lonlat(500, 500), to_lonlat(3000, 500)
-    write_csv(root / "企业.csv", ["企业名称", "经度", "纬度"],
-              [["南通甲科技有限公司", *a], ["南通乙科技有限责任公司", *b]], "utf-8")
-    # 甲: an invention granted 2022, lapsed 2024-03-01; a utility model granted 2023.
-    # 甲 and 乙 jointly: a design granted 2021. 南通大学 holds one right alone: unmatched.
-    write_xlsx(root / "知识产权.xlsx", ["申请号", "申请(专利权)人", "法律状态", "申请日", "授权公告日", "失效日"], [
-        ["202010123456.7", "南通甲科技有限公司", "失效", "2020-01-02", "2022-05-01", "2024-03-01"],
-        ["202320654321.X", "南通甲科技（有限公司）", "有效", "2023-01-02", "2023-08-01", None],
-        ["202130111111.1", "南通甲科技有限公司；南通乙科技有限公司", "有效", "2021-01-02", "2021-06-01", None],
-        ["202210999999.9", "南通大学", "有效", "2022-01-02", "2023-01-01", None],
-    ])
+    root = write_rights_folder(tmp_path_factory.mktemp("stats"))
     s1 = to_lonlat(500, 1000)
     write_csv(root / "服务站点.csv", ["站点名称", "站点类型", "经度", "纬度"],
               [["S1", "基层知识产权工作站", *s1]], "utf-8")

@@ -21,6 +21,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import sqlalchemy as sa
+from fixture_files import write_rights_folder
 from store_helpers import (
     import_folder,
     ok,
@@ -32,7 +33,6 @@ from store_helpers import (
     store_location,
     version_tables,
     write_grid_folder,
-    write_rights_folder,
 )
 
 from dashboard.engine import Engine

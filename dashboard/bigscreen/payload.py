@@ -34,7 +34,7 @@ from dashboard.engine.catalog import (
     text_of,
     value_text,
 )
-from dashboard.engine.changes import VersionDiff, diff_engines
+from dashboard.engine.changes import FIRM_LISTS, VersionDiff, diff_engines
 from dashboard.engine.metrics import METRICS
 from dashboard.engine.targets import STATUS_TONES, TargetStatus
 from dashboard.maps.shapes import simplify_areas
@@ -93,10 +93,8 @@ LABEL_TINTS = {"parks": "#fed7aa", "gi": "#fecaca", "changes": "#fef08a"}
 """Light ink of park, GI and 本季度变化 town names (on dark backgrounds; a light one gets dark ink)."""
 
 CHANGE_FIGURES: dict[str, tuple[str, str]] = {
-    "added": ("新增企业", "good"),
-    "first_ip": ("培育成功", "good"),
-    "removed": ("减少企业", "bad"),
-    "moved": ("迁移企业", "none"),
+    key: (FIRM_LISTS[key][0], tone) for key, tone in (("added", "good"), ("first_ip", "good"), ("removed", "bad"),
+                                                     ("moved", "none"))
 }
 """Firm list of a :class:`~dashboard.engine.changes.VersionDiff` → (big-number label, tone), in screen order."""
 

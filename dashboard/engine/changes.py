@@ -54,6 +54,15 @@ FIRM_COLUMNS: Final[tuple[str, ...]] = ("uscc", "name", "town")
 MOVED_COLUMNS: Final[tuple[str, ...]] = ("uscc", "name", "from", "to")
 """Columns of :attr:`VersionDiff.moved`."""
 
+FIRM_LISTS: Final[dict[str, tuple[str, str]]] = {
+    "added": ("新增企业", "本期名录中新出现的企业"),
+    "removed": ("减少企业", "上期在名录中、本期不在（注销、迁出或漏报）"),
+    "first_ip": ("培育成功", "上期没有任何有效专利、商标、著作权，本期有"),
+    "lost_ip": ("不再拥有知识产权", "上期有有效知识产权，本期没有"),
+    "moved": ("迁移企业", "所在镇街发生变化"),
+}
+"""Firm list of a :class:`VersionDiff` → (Chinese name, what it holds): one wording for the pages and the big screen."""
+
 _NO_TOWN: Final = -3
 """Town code of an old town the new version does not have: equal to no code of the new version."""
 

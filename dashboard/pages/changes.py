@@ -19,7 +19,7 @@ from dashboard import ui
 from dashboard.app_data import LoadedData, current_data
 from dashboard.engine import LEVEL_LABELS, Engine
 from dashboard.engine.catalog import change_text, column_label, value_text
-from dashboard.engine.changes import DIFF_METRICS, VersionDiff, diff_engines
+from dashboard.engine.changes import DIFF_METRICS, FIRM_LISTS, VersionDiff, diff_engines
 from dashboard.maps import show_map
 from dashboard.maps.changes import change_map
 from dashboard.maps.render import map_payload
@@ -27,15 +27,6 @@ from dashboard.store import Version
 
 PAGE = "changes"
 LEVELS = ("town", "park", "grid")
-
-FIRM_LISTS = {
-    "added": ("新增企业", "本期名录中新出现的企业"),
-    "removed": ("减少企业", "上期在名录中、本期不在（注销、迁出或漏报）"),
-    "first_ip": ("培育成功", "上期没有任何有效专利、商标、著作权，本期有"),
-    "lost_ip": ("不再拥有知识产权", "上期有有效知识产权，本期没有"),
-    "moved": ("迁移企业", "所在镇街发生变化"),
-}
-"""Firm list of a diff → (tab title, what it holds)."""
 
 FIRM_COLUMNS = {"uscc": "统一社会信用代码", "name": "企业名称", "town": "所在镇街", "from": "原镇街", "to": "现镇街"}
 

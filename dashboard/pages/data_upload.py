@@ -22,6 +22,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.app_data import NEXT_ASOF, LoadedData
 from dashboard.engine.catalog import format_number, format_percent
+from dashboard.engine.changes import FIRM_LISTS
 from dashboard.store import PreparedImport, Store, prepare_import
 from loaders import IpgridError
 from loaders.problems import SEVERITY_LABELS, ProblemLog
@@ -39,8 +40,8 @@ STALE_S = 24 * 3600
 
 UPLOAD_ROOT = Path(tempfile.gettempdir()) / "ipgrid-uploads"
 
-CHANGE_LABELS = {"added": "新增企业", "removed": "减少企业", "first_ip": "培育成功", "lost_ip": "不再拥有知识产权",
-                 "moved": "迁移企业"}
+CHANGE_LABELS = {key: name for key, (name, _) in FIRM_LISTS.items()}
+"""The change counts shown before 确认导入, named as on the 变化 page."""
 
 
 def safe_name(name: str) -> str:

@@ -421,6 +421,11 @@ class Store:
                     grid_id=grid_id, commissioners="、".join(names), valid_from=prepared.as_of, changed_by=who,
                     changed_at=stamp, source="import", note=f"导入 {prepared.as_of}"))
 
+    def assignment_stamp(self) -> int:
+        """The id of the latest assignment change (0: none): it moves whenever what a version shows of it may change."""
+        with self.backend.sql.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(tb.assignments.c.id))).scalar() or 0)
+
     def assignment_history(self) -> pd.DataFrame:
         """Every assignment change, oldest first (the columns of ``ipgrid_assignments``)."""
         with self.backend.sql.connect() as conn:
