@@ -9,6 +9,12 @@ shares ``static/`` and ``.streamlit/config.toml``.
 
 from __future__ import annotations
 
+import streamlit as st
+
+from dashboard.access.gate import kiosk_gate
+from dashboard.access.session import access_mode
 from dashboard.bigscreen import run_kiosk
 
-run_kiosk()
+# the same door as the app's ?kiosk=1: a store with accounts (or a server beyond this machine) needs a token
+if kiosk_gate(access_mode(), st.query_params.get("token")):
+    run_kiosk()

@@ -15,6 +15,9 @@ import streamlit as st
 
 import loaders
 from dashboard import ui
+from dashboard.access.gate import account_box, denied_page, gate, kiosk_gate
+from dashboard.access.roles import may, may_open
+from dashboard.access.session import access_mode
 from dashboard.app_data import LOAD_ERROR, active_folder, add_warm_up, current_data
 from dashboard.bigscreen import run_kiosk
 from dashboard.maps import prepare_assets
@@ -25,22 +28,43 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def main() -> None:
-    """Set the page up, load the data (with progress the first time), run the chosen page.
+    """Check who is asking, set the page up, load the data (with progress the first time), run the chosen page.
 
-    ``?kiosk=1`` shows the big screen instead (the same view as ``kiosk.py``).
+    ``?kiosk=1`` shows the big screen instead (the same view as ``kiosk.py``), to a
+    session that may see it or with a valid kiosk ``token``.  Pages outside the
+    viewer's role answer 无权查看; the data each page is given is already scoped
+    (:mod:`dashboard.access`).
     """
+    try:
+        mode = access_mode()
+    except loaders.IpgridError as exc:
+        st.error(f"无法打开数据存储：{ui.md_text(exc)}", icon=":material/error:")
+        return
     if st.query_params.get("kiosk") == "1":
-        run_kiosk(static_dir=STATIC_DIR)
+        if kiosk_gate(mode, st.query_params.get("token")):
+            run_kiosk(static_dir=STATIC_DIR)
         return
     st.set_page_config(page_title=ui.APP_TITLE, page_icon="🗺️", layout="wide")
+    viewer = gate(mode)
+    if viewer is None:
+        return
     prepare_assets(STATIC_DIR)
     add_warm_up(("地图上的企业信息", firm_tips))
     ui.start_run()
-    pages = {spec.key: st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path,
-                               default=i == 0) for i, spec in enumerate(PAGES)}
+    pages = {spec.key: (st.Page(spec.file, title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                                default=spec.key == first_page(viewer.role))
+                        if may_open(viewer.role, spec.key) else
+                        st.Page(denied_page(spec.key, spec.title), title=spec.title, icon=spec.icon,
+                                url_path=spec.url_path, visibility="hidden",
+                                default=spec.key == first_page(viewer.role)))
+             for spec in PAGES}
+    account_box(viewer, mode)
     try:
         data = current_data()
     except loaders.IpgridError as exc:
+        if not may(viewer.role, "choose_folder"):
+            st.error(f"暂时无法读取数据：{ui.md_text(exc)}；请联系管理员。", icon=":material/error:")
+            return
         st.error(f"无法读取数据文件夹 {ui.md_text(active_folder())}：{ui.md_text(exc)}", icon=":material/error:")
         st.session_state[LOAD_ERROR] = str(exc)
         st.navigation([pages["data"]]).run()
@@ -52,6 +76,11 @@ def main() -> None:
         ui.problems_banner(data)
     page.run()
     ui.publish()
+
+
+def first_page(role: str) -> str:
+    """The page a role lands on: the first of the menu it may open (无权查看 for a kiosk account)."""
+    return next((spec.key for spec in PAGES if may_open(role, spec.key)), PAGES[0].key)
 
 
 RUN_LOG_ENV = "IPGRID_RUN_LOG"

@@ -6,7 +6,7 @@ store (four quarters of the synthetic district, :mod:`dashboard.store.demo`).
 A store's version is chosen with the 数据截至 selector (``asof=`` in the
 URL), the latest by default; each version is loaded once and never changes.  A folder typed on
 the 数据 page must lie inside one of the allowed roots (:func:`allowed_roots`:
-``$IPGRID_ROOTS``, else the parent of ``$IPGRID_DATA`` and the demo folder);
+``$IPGRID_DATA_ROOTS``, else the parent of ``$IPGRID_DATA`` and the demo folder);
 :func:`check_folder_choice` refuses anything else before it is read.
 
 Every rerun fingerprints the folder (:func:`scan_folder`): only what the
@@ -39,6 +39,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import loaders
+from dashboard.access.scope import FULL_SCOPE, Scope, scoped
 from dashboard.engine import Engine
 from dashboard.engine.core import count_years
 from dashboard.engine.memo import Memo
@@ -63,8 +64,9 @@ ASOF_KEY = "app.asof"
 NEXT_ASOF = "ipgrid.asof.next"
 """Session key: the as-of date to show on the next run (set after an import)."""
 
-ROOTS_ENV = "IPGRID_ROOTS"
-"""Environment variable listing (``os.pathsep``-separated) the folders under which the 数据 page may open data."""
+ROOTS_ENV = "IPGRID_DATA_ROOTS"
+"""Environment variable listing (``os.pathsep``-separated) the folders under which an admin may open data on the
+数据 page (:data:`dashboard.access.settings.DATA_ROOTS_ENV`)."""
 
 MAX_SCANNED_ENTRIES = 2000
 """Most directory entries :func:`scan_folder` looks at: a folder with more is not a data folder."""
@@ -117,7 +119,7 @@ def _resolved(path: str | os.PathLike[str]) -> Path | None:
 def allowed_roots() -> tuple[Path, ...]:
     """The folders under which a folder may be opened from the 数据 page.
 
-    ``$IPGRID_ROOTS`` (several separated by ``os.pathsep``: ``:`` on Linux)
+    ``$IPGRID_DATA_ROOTS`` (several separated by ``os.pathsep``: ``:`` on Linux)
     when set; otherwise the parent of ``$IPGRID_DATA`` when that is set (the
     folder itself when its parent is the file system's root, which would
     allow everything), plus the bundled demo folder.  Each is resolved (links
@@ -128,8 +130,8 @@ def allowed_roots() -> tuple[Path, ...]:
     tuple of Path
         Distinct roots, in the order given.
     """
-    # Until the app has accounts (a separate issue: choosing any folder on the server is for
-    # administrators only), these roots are what bounds the folders anyone may open.
+    # Only an admin may choose a folder (the 数据 page is theirs, chosen_folder checks the role again);
+    # these roots bound what even an admin may make the server read.
     listed = [p.strip() for p in os.environ.get(ROOTS_ENV, "").split(os.pathsep) if p.strip()]
     if not listed:
         if os.environ.get(DATA_ENV, "").strip():
@@ -177,9 +179,26 @@ def check_folder_choice(text: str) -> Path:
     return folder
 
 
+def chosen_folder() -> str | None:
+    """The folder this session chose on the 数据 page — honoured only for a role that may choose one (an admin)."""
+    if get_script_run_ctx() is None:
+        return None
+    chosen = st.session_state.get(SESSION_FOLDER)
+    if not chosen:
+        return None
+    from dashboard.access.roles import may
+    from dashboard.access.session import AccessRefusedError, current_viewer
+
+    try:
+        role = current_viewer().role
+    except AccessRefusedError:
+        return None
+    return str(chosen) if may(role, "choose_folder") else None
+
+
 def active_folder() -> Path:
     """The folder this session shows: its choice on the 数据 page (while still allowed), else :func:`data_folder`."""
-    chosen = st.session_state.get(SESSION_FOLDER) if get_script_run_ctx() is not None else None
+    chosen = chosen_folder()
     folder = _resolved(chosen) if chosen else None
     return folder if folder is not None and within_roots(folder) else data_folder()
 
@@ -384,6 +403,8 @@ class LoadedData:
     """The store version shown."""
     versions: tuple[Version, ...] = ()
     """Every version in force in the store, oldest first (what the 数据截至 selector offers)."""
+    scope: Scope = FULL_SCOPE
+    """Whose view this is: :attr:`engine` (and every engine of :meth:`engine_of`) is scoped to it."""
 
     @property
     def is_demo(self) -> bool:
@@ -411,7 +432,7 @@ class LoadedData:
         if self.store is None:
             msg = "a folder has no other versions"
             raise ValueError(msg)
-        return load_version(self.store, version, None).engine
+        return scoped(load_version(self.store, version, None).engine, self.scope)
 
 
 def load(folder: Path, signature: Signature, progress: Progress | None = None) -> LoadedData:
@@ -476,7 +497,17 @@ def current_data(folder: Path | None = None) -> LoadedData:
     loaders.IpgridError
         See :func:`loaded_data`.
     """
-    return with_chosen_year(loaded_data(folder))
+    from dashboard.access.session import current_viewer  # the session layer imports this module
+
+    viewer = current_viewer()
+    return scoped_data(with_chosen_year(loaded_data(folder)), viewer.scope)
+
+
+def scoped_data(item: LoadedData, scope: Scope) -> LoadedData:
+    """``item`` as ``scope`` sees it: its engine (and the engines of other versions) scoped."""
+    if scope == item.scope:
+        return item
+    return dataclasses.replace(item, engine=scoped(item.engine, scope), scope=scope)
 
 
 def loaded_data(folder: Path | None = None) -> LoadedData:
@@ -521,7 +552,7 @@ def active_store_location() -> str | None:
     A folder chosen on the 数据 page wins, then ``$IPGRID_STORE``; without
     either, ``$IPGRID_DATA`` names a folder, and without that the demo store is shown.
     """
-    if get_script_run_ctx() is not None and st.session_state.get(SESSION_FOLDER):
+    if chosen_folder():
         return None
     configured = os.environ.get(STORE_ENV, "").strip()
     if configured:

@@ -368,7 +368,7 @@ def test_data_page_problems_with_row_numbers(monkeypatch: pytest.MonkeyPatch, fa
 
 
 def test_data_page_switches_folder_and_back(monkeypatch: pytest.MonkeyPatch, faulty_app_folder: Path) -> None:
-    monkeypatch.setenv("IPGRID_ROOTS", str(faulty_app_folder.parent))  # the 数据 page opens folders inside the roots
+    monkeypatch.setenv("IPGRID_DATA_ROOTS", str(faulty_app_folder.parent))  # the 数据 page opens folders in the roots
     at = open_page(monkeypatch, None, "data")
     assert DEMO_BADGE in "\n".join(m.value for m in at.markdown)
     at.text_input(key="data.folder.path").input(str(faulty_app_folder))

@@ -72,7 +72,7 @@ def plain_folder(root: Path, toml: str = "") -> Path:
 @pytest.fixture
 def roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     """``roots/shown`` (the app's folder), ``roots/other`` (allowed), and outside the roots: ``outside`` (a
-    valid data folder), ``secret.txt``; inside, ``roots/link`` → ``outside``.  ``IPGRID_ROOTS`` = ``roots``."""
+    valid data folder), ``secret.txt``; inside, ``roots/link`` → ``outside``.  ``IPGRID_DATA_ROOTS`` = ``roots``."""
     root = tmp_path / "roots"
     shown = write_xss_folder(root / "shown")
     other = write_xss_folder(root / "other")

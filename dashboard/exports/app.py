@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from dashboard.access.audit import audited
 from dashboard.engine import Engine
 from dashboard.engine.catalog import DEFAULT_METRIC
 from dashboard.exports.options import FORMAT_KEYS
@@ -61,6 +62,7 @@ def app_button(engine: Engine, level: str, area: str | None = None, metric: str 
             return engine.memo(cache_key, lambda: render_view(view, fmt, size), volatile=True)
 
         with column:
-            st.download_button(f"下载 {fmt.upper()}", data=make, file_name=file_name(view, fmt, size),
+            name = file_name(view, fmt, size)
+            st.download_button(f"下载 {fmt.upper()}", data=audited("export", name, make), file_name=name,
                                mime=spec.mime, key=f"{key}-{fmt}", help=spec.label, on_click="ignore",
                                icon=":material/download:", width="stretch")

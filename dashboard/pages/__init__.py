@@ -44,6 +44,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("changes", "变化", ":material/compare_arrows:", "changes", "changes"),
     PageSpec("assignments", "专员分配", ":material/assignment_ind:", "assignments", "assignments"),
     PageSpec("data", "数据", ":material/folder_open:", "data", "data"),
+    PageSpec("audit", "审计", ":material/policy:", "audit", "audit"),
 )
 """Every page in menu order; the first is the default."""
 

@@ -3,8 +3,8 @@
 The store keeps every change (:meth:`dashboard.store.Store.assign`); each
 version shows the assignment in force at its date, so a reassignment made
 in November shows in the 2025-12-31 version and not in the 2025-09-30 one.
-Until the app has accounts (a separate issue), whoever can open the app on
-this machine can change assignments; every change is audited with its user.
+Only admins open this page (:data:`dashboard.access.roles.PAGE_ROLES`); every
+change is audited with the account that made it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
+from dashboard.access.session import current_viewer
 from dashboard.app_data import LoadedData, current_data
 from dashboard.store.assignments import cell_assignments
 from loaders import IpgridError
@@ -66,7 +67,7 @@ def _form(data: LoadedData) -> None:
     if saved:
         names = [*chosen, *([extra.strip()] if extra.strip() else [])]
         try:
-            data.store.assign(cell, names, valid_from=str(valid_from), user="网页调整", note=note.strip())
+            data.store.assign(cell, names, valid_from=str(valid_from), user=current_viewer().name, note=note.strip())
         except IpgridError as exc:
             st.error(ui.md_text(exc), icon=":material/error:")
             return

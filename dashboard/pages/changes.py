@@ -16,10 +16,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
+from dashboard.access import scope
 from dashboard.app_data import LoadedData, current_data
 from dashboard.engine import LEVEL_LABELS, Engine
 from dashboard.engine.catalog import change_text, column_label, value_text
-from dashboard.engine.changes import DIFF_METRICS, FIRM_LISTS, VersionDiff, diff_engines
+from dashboard.engine.changes import DIFF_METRICS, FIRM_LISTS, VersionDiff
 from dashboard.maps import show_map
 from dashboard.maps.changes import change_map
 from dashboard.maps.render import map_payload
@@ -32,8 +33,8 @@ FIRM_COLUMNS = {"uscc": "统一社会信用代码", "name": "企业名称", "tow
 
 
 def version_diff(old: Engine, new: Engine, old_version: Version, level: str) -> VersionDiff:
-    """What changed from ``old`` to ``new`` at ``level``, computed once per pair and kept with the later engine."""
-    return new.memo(("version-diff", old_version.version_id, level), lambda: diff_engines(old, new, level))
+    """What changed from ``old`` to ``new`` at ``level`` as this session may see it, computed once per pair."""
+    return scope.version_diff(old, new, level, old_version.version_id)
 
 
 def area_table(diff: VersionDiff) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
+from dashboard.access.session import current_viewer
 from dashboard.app_data import NEXT_ASOF, LoadedData
 from dashboard.engine.catalog import format_number, format_percent
 from dashboard.engine.changes import FIRM_LISTS
@@ -208,4 +209,4 @@ def import_section(data: LoadedData) -> None:
         _check_form(data.store)
         pending = st.session_state.get(PENDING)
     if pending is not None:
-        _preview(data.store, pending[0], user="网页导入")
+        _preview(data.store, pending[0], user=current_viewer().name)

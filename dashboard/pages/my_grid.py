@@ -13,9 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
+from dashboard.access.roles import may
+from dashboard.access.scope import version_diff
 from dashboard.app_data import LoadedData, current_data
 from dashboard.engine.catalog import change_text, format_number
-from dashboard.engine.changes import diff_engines
 from dashboard.engine.history import CellsChange, cells_change
 from dashboard.maps import map_payload, show_map
 from dashboard.maps.shapes import bounds_of
@@ -39,6 +40,9 @@ def render() -> None:
     controls = ui.sidebar(PAGE, data, basemap=True)
     ui.header(data, "我的网格")
     people = engine.commissioner_directory()
+    if not may(data.scope.role, "choose_commissioner"):  # a commissioner's page is their own, whatever the URL says
+        mine = data.scope.commissioner
+        people = {mine: people.get(mine, "")} if mine else {}
     report = engine.commissioners
     if not people:
         st.info("数据中没有网格专员：请在网格图层填写「网格专员」，或提供专员名单（专员.xlsx）。",
@@ -94,7 +98,7 @@ def since_previous(data: LoadedData, ids: list[str]) -> CellsChange | None:
         return None
     old = data.engine_of(previous)
     engine = data.engine
-    diff = engine.memo(("version-diff", previous.version_id, "town"), lambda: diff_engines(old, engine, "town"))
+    diff = version_diff(old, engine, "town", previous.version_id)
     return cells_change(old, engine, ids, diff)
 
 

@@ -223,6 +223,15 @@ class GeoPackageBackend:
             return pd.DataFrame(frame.drop(columns=frame.geometry.name))
         return frame
 
+    def add_missing_own_tables(self) -> None:
+        """Create the store's own tables a store made by an earlier release lacks (``ipgrid_users``), listed in QGIS."""
+        with self.sql.begin() as conn:
+            present = set(sa.inspect(conn).get_table_names())
+            missing = [t for t in tb.metadata.sorted_tables if t.name not in present]
+            for table in missing:
+                table.create(conn)
+                _register_attributes(conn, table.name, str(table.comment or table.name))
+
     def tables(self) -> set[str]:
         """Every table listed in ``gpkg_contents``, plus any other."""
         return set(sa.inspect(self.sql).get_table_names())
@@ -282,6 +291,11 @@ class PostgisBackend:
     def _connect_error(self, exc: Exception) -> StoreError:
         first = _first_line(exc)
         return StoreError(f"无法连接 PostGIS 存储 {self.location}：{first}")
+
+    def add_missing_own_tables(self) -> None:
+        """Create the store's own tables a store made by an earlier release lacks (``ipgrid_users``)."""
+        with self.sql.begin() as conn:
+            tb.metadata.create_all(conn)
 
     def exists(self) -> bool:
         """Whether the database has the store's tables."""

@@ -137,11 +137,14 @@ def _own_frame(store: Store, name: str) -> pd.DataFrame:
         return pd.read_sql(sa.select(tb.metadata.tables[name]), conn)
 
 
-def _copy_own_tables(source: Store, conn: Connection, *, audit: pd.DataFrame | None = None) -> None:
-    """Replace the store's own tables on ``conn`` by ``source``'s (the audit by ``audit`` when given)."""
+def _copy_own_tables(source: Store, conn: Connection, *, audit: pd.DataFrame | None = None,
+                     users: pd.DataFrame | None = None) -> None:
+    """Replace the store's own tables on ``conn`` by ``source``'s (the audit by ``audit``, accounts by ``users``)."""
+    kept = {tb.audit.name: audit, tb.users.name: users}
     for name in tb.OWN_TABLES:
         table = tb.metadata.tables[name]
-        frame = audit if name == tb.audit.name and audit is not None else _own_frame(source, name)
+        given = kept.get(name)
+        frame = given if given is not None else _own_frame(source, name)
         conn.execute(sa.delete(table))
         rows = _rows(frame)
         if rows:
@@ -225,6 +228,7 @@ def restore(store: Store, source: Path, *, user: str) -> None:
     with backend.lock("恢复"):
         before = backup_before(store, "restore", user)
         audit = merged_audit(store.audit_log(), backup.audit_log())
+        users = _own_frame(store, tb.users.name)  # accounts are not content: a restore never revives an old password
         files = [{"name": str(source), "size": source.stat().st_size, "sha256": sha256_of(source)}]
         detail = {"versions": count, "previous_saved_as": str(before) if before else None}
         if isinstance(backend, GeoPackageBackend):
@@ -233,7 +237,7 @@ def restore(store: Store, source: Path, *, user: str) -> None:
                 copy_file_consistently(source, partial)
                 copy = StoreClass(partial)
                 with copy.backend.sql.begin() as conn:
-                    _copy_own_tables(copy, conn, audit=audit)
+                    _copy_own_tables(copy, conn, audit=audit, users=users)
                     copy._audit(conn, "restore", user, files=files, detail=detail)  # noqa: SLF001
                 copy.backend.sql.dispose()
                 os.replace(partial, backend.path)
@@ -246,7 +250,7 @@ def restore(store: Store, source: Path, *, user: str) -> None:
                 backend.drop_tables(conn, sorted(t for t in backend.tables() if tb.VERSION_TABLE.match(t)))
                 for name in _committed_tables(backup):
                     backend.write_frame(conn, name, backup.backend.read_frame(name), name)
-                _copy_own_tables(backup, conn, audit=audit)
+                _copy_own_tables(backup, conn, audit=audit, users=users)
                 store._audit(conn, "restore", user, files=files, detail=detail)  # noqa: SLF001
     backup.backend.sql.dispose()
 

@@ -175,7 +175,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 def _cmd_audit(args: argparse.Namespace) -> int:
     from dashboard.cli import format_table
-    from dashboard.store.store import ACTION_LABELS
+    from dashboard.store.store import ACTION_LABELS, detail_text
 
     log = Store(args.store).audit_log()
     if args.json:
@@ -188,9 +188,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         return EXIT_OK
     rows = [[str(r.at)[:19].replace("T", " "), str(r.user), ACTION_LABELS.get(str(r.action), str(r.action)),
              text_of(r.as_of), str(r.rows or ""),
-             "、".join(str(f.get("name", "")) for f in json.loads(str(r.files or "[]")))]
+             "、".join(str(f.get("name", "")) for f in json.loads(str(r.files or "[]"))), detail_text(r.detail)]
             for r in log.itertuples()]
-    print(format_table(["时间", "操作人", "操作", "数据截至", "行数", "文件"], rows))
+    print(format_table(["时间", "操作人", "操作", "数据截至", "行数", "文件", "详情"], rows))
     return EXIT_OK
 
 

@@ -27,6 +27,21 @@ DEMO_STORE_ENV = "IPGRID_DEMO_STORE"
 DEMO_USER = "示例数据"
 """Who the demo's versions are recorded as imported by."""
 
+DEMO_PASSWORDS: dict[str, str] = {
+    "admin": "demo-admin-2025",
+    "leader": "demo-leader-2025",
+    "commissioner": "demo-zhuanyuan-2025",
+}
+"""Role → password of the demo account of that role (the demo store's login page lists them; no other store
+has any account it was not given)."""
+
+DEMO_ACCOUNT_NAMES: dict[str, str] = {"admin": "admin", "leader": "leader", "commissioner": "zhuanyuan",
+                                      "kiosk": "dapingmu"}
+"""Role → name of the demo account of that role."""
+
+DEMO_KIOSK_TOKEN = "demo-kiosk-token-not-secret"
+"""The demo kiosk account's token (only the demo's: real kiosk tokens are random)."""
+
 
 def _fingerprint() -> str:
     digest = hashlib.sha256()
@@ -87,6 +102,7 @@ def _build(target: Path, progress: Callable[[str, float], None] | None) -> None:
             prepared = prepare_import(folder, as_of, store=store, note="示例数据（合成，非真实）")
             with _no_backups():
                 store.commit(prepared, user=DEMO_USER)
+        add_demo_accounts(store)
         store.backend.sql.dispose()
         os.replace(partial, target)
         report("完成", 1.0)
@@ -105,3 +121,24 @@ def _no_backups() -> Iterator[None]:
             os.environ.pop(KEEP_ENV, None)
         else:
             os.environ[KEEP_ENV] = before
+
+
+def demo_commissioner(store: Store) -> str:
+    """The commissioner the demo's 网格专员 account is: the one with the most firms in the latest version."""
+    from dashboard.engine import Engine
+
+    engine = Engine(store.open_bundle())
+    counts = {name: len(engine.firms_of(name)) for name in engine.commissioner_directory()}
+    return max(sorted(counts), key=lambda name: counts[name])
+
+
+def add_demo_accounts(store: Store) -> None:
+    """One account per role on the demo store, and the mark that lets its login page list them."""
+    from dashboard.store.accounts import Accounts
+
+    accounts = Accounts(store)
+    for role, name in DEMO_ACCOUNT_NAMES.items():
+        commissioner = demo_commissioner(store) if role == "commissioner" else ""
+        accounts.add(name, role, by=DEMO_USER, commissioner=commissioner, password=DEMO_PASSWORDS.get(role))
+    accounts.new_token(DEMO_ACCOUNT_NAMES["kiosk"], by=DEMO_USER, token=DEMO_KIOSK_TOKEN)
+    accounts.mark_demo()

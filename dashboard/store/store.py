@@ -11,6 +11,7 @@ on it, every layer read only when first asked for.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
@@ -40,8 +41,51 @@ STATUS_LABELS = {"active": "有效", "superseded": "已被取代", "withdrawn": 
 """Status of a version → how every interface says it."""
 
 ACTION_LABELS = {"import": "导入", "withdraw": "撤回", "assign": "调整专员分配", "backup": "备份",
-                 "restore": "恢复", "create": "创建存储"}
+                 "restore": "恢复", "create": "创建存储", "login": "登录", "login_failed": "登录失败",
+                 "lockout": "账号锁定", "logout": "退出登录", "timeout": "会话超时", "export": "导出地图",
+                 "download": "下载表格", "denied": "无权查看", "user_add": "创建账号", "user_passwd": "修改密码",
+                 "user_disable": "停用账号", "user_enable": "启用账号", "user_token": "更换大屏令牌",
+                 "user_rehash": "更新口令散列"}
 """Audit action → its Chinese name."""
+
+DETAIL_LABELS = {"account": "账号", "role": "角色", "reason": "原因", "what": "文件", "scope": "范围", "page": "页面",
+                 "grid_id": "网格", "valid_from": "生效日期", "note": "备注", "until": "锁定至", "failures": "连续失败",
+                 "source": "来自", "method": "方式", "minutes": "时长（分钟）", "versions": "版本数", "to": "调整为",
+                 "from": "调整前", "commissioner": "专员姓名"}
+"""Key of an audit entry's detail → how the 审计 page and ``ipgrid audit`` name it."""
+
+REASON_LABELS = {"unknown": "无此账号", "wrong_password": "密码错误", "disabled": "账号已停用", "locked": "账号已锁定",
+                 "kiosk": "大屏账号不能用密码登录", "bad_token": "大屏令牌无效"}
+"""Why a login failed → its Chinese words (the audit says which; the login page never does)."""
+
+
+def detail_text(detail: object) -> str:
+    """An audit entry's detail (its JSON text or a dict) in one line of Chinese, keys in a fixed order.
+
+    >>> detail_text('{"reason": "wrong_password", "failures": 2}')
+    '原因：密码错误；连续失败：2'
+    """
+    try:
+        found = json.loads(detail) if isinstance(detail, str) else detail
+    except json.JSONDecodeError:
+        return str(detail)
+    if not isinstance(found, dict):
+        return "" if found is None else str(found)
+    parts = []
+    for key, value in found.items():
+        if value in (None, "", [], {}):
+            continue
+        if key == "reason":
+            value = REASON_LABELS.get(str(value), value)
+        elif key == "role":
+            from dashboard.access.roles import role_label
+
+            value = role_label(str(value))
+        elif isinstance(value, list):
+            value = "、".join(str(v) for v in value)
+        parts.append(f"{DETAIL_LABELS.get(key, key)}：{value}")
+    return "；".join(parts)
+
 
 DATE_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -213,6 +257,11 @@ class Store:
         elif value != tb.FORMAT:
             msg = f"存储 {self.location} 的格式版本为 {value}，本程序只能读写格式 {tb.FORMAT}；请升级 ipgrid"
             raise StoreError(msg)
+        with self.backend.sql.connect() as conn:
+            has_users = sa.inspect(conn).has_table(tb.users.name)
+        if not has_users:  # a store written before accounts existed (same format: the table is only added)
+            with contextlib.suppress(sa.exc.DBAPIError, OSError):  # read-only: it has no accounts, as before
+                self.backend.add_missing_own_tables()
 
     # -- versions -----------------------------------------------------------------------------
 

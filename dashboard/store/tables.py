@@ -56,7 +56,7 @@ audit = Table(
     Column("files", Text, nullable=False),
     Column("rows", Integer, nullable=False),
     Column("detail", Text, nullable=False),
-    comment="ipgrid 操作记录：导入、撤回、专员分配调整、备份、恢复",
+    comment="ipgrid 操作记录：导入、撤回、专员分配调整、备份、恢复、登录、退出、锁定、导出和下载",
 )
 
 assignments = Table(
@@ -70,6 +70,23 @@ assignments = Table(
     Column("source", Text, nullable=False),
     Column("note", Text, nullable=False),
     comment="网格专员分配及其历史：每行是某网格自某日起的专员（、分隔，空为无人负责）",
+)
+
+users = Table(
+    "ipgrid_users", metadata,
+    Column("name", Text, primary_key=True),
+    Column("role", Text, nullable=False),
+    Column("commissioner", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("token_hash", Text, nullable=False),
+    Column("disabled", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("changed_at", Text, nullable=False),
+    Column("last_login_at", Text, nullable=False),
+    comment="ipgrid 账号：角色、网格专员姓名、argon2id 口令散列（大屏为令牌的 SHA-256），从不保存明文",
 )
 
 OWN_TABLES = tuple(metadata.tables)

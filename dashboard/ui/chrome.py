@@ -76,6 +76,8 @@ def meta_rows(data: LoadedData, *extra: tuple[str, str]) -> list[tuple[str, str]
     engine = data.engine
     rows = [("区县", engine.settings.district.name or "—"), ("数据截至", engine.data_date),
             ("来源", engine.source), ("数据文件夹", str(data.folder))]
+    if not data.scope.is_everything:
+        rows.append(("可见范围", data.scope.label()))
     if data.is_demo:
         rows.insert(0, ("说明", DEMO_BADGE))
     return rows + list(extra)

@@ -26,6 +26,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dashboard.access.audit import audited
 from dashboard.engine.catalog import COLUMNS, column_label, is_percent
 from dashboard.engine.metrics import METRICS
 from loaders.spreadsheet import text_cell, text_value
@@ -193,7 +194,8 @@ def download_xlsx(label: str, sheets: Callable[[], Mapping[str, pd.DataFrame]], 
     help
         Tooltip of the button.
     """
-    st.download_button(label, data=lambda: to_xlsx(sheets(), meta), file_name=f"{safe_file_name(file_name)}.xlsx",
+    name = f"{safe_file_name(file_name)}.xlsx"
+    st.download_button(label, data=audited("download", name, lambda: to_xlsx(sheets(), meta)), file_name=name,
                        mime=XLSX_MIME, key=key, on_click="ignore", icon=":material/download:", help=help)
 
 
