@@ -14,7 +14,13 @@ import streamlit as st
 from dashboard.access.gate import kiosk_gate
 from dashboard.access.session import access_mode
 from dashboard.bigscreen import run_kiosk
+from loaders.errors import IpgridError
 
 # the same door as the app's ?kiosk=1: a store with accounts (or a server beyond this machine) needs a token
-if kiosk_gate(access_mode(), st.query_params.get("token")):
+try:
+    mode = access_mode()
+except IpgridError:  # a store that cannot be opened has nothing to protect: the screen says what is wrong
     run_kiosk()
+else:
+    if kiosk_gate(mode, st.query_params.get("token")):
+        run_kiosk()

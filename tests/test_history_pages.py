@@ -93,7 +93,7 @@ def test_the_first_version_has_no_change_and_no_trend(store_copy: Path) -> None:
 
 def test_my_grid_lists_first_patents_in_the_commissioners_cells(store_copy: Path) -> None:
     at = open_app("my_grid")
-    who = at.selectbox(key="my_grid.who").value
+    who = at.selectbox(key="my_grid.commissioner").value
     line = next(m.value for m in at.markdown if m.value.startswith("较 2025-09-30"))
     diff = run_json(["diff", str(store_copy), "--json"])
     assert isinstance(diff, dict)

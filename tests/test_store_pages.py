@@ -237,7 +237,7 @@ def test_preview_then_commit_writes_a_version(store_path: Path, tmp_path: Path) 
     assert any(b.label == "检查数据（不会写入）" for b in at.button), "the upload form is back"
     versions = table_with(at, "导入人")
     assert list(versions["数据截至"]) == [*DEMO_DATES, NEW_DATE]
-    assert versions.iloc[-1]["导入人"] == "网页导入" and versions.iloc[-1]["备注"] == "测试导入"
+    assert versions.iloc[-1]["导入人"] == "本机用户" and versions.iloc[-1]["备注"] == "测试导入"  # no login here
     assert list((store_path.parent / "ipgrid.backups").glob("auto-*-import.gpkg")), "backed up before writing"
 
 

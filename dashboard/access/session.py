@@ -16,7 +16,6 @@ the local machine.  Without it, the person at the machine is an admin
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 import threading
@@ -28,7 +27,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard.access.roles import LOCAL_ROLE, role_label
 from dashboard.access.scope import FULL_SCOPE, Scope
-from dashboard.access.settings import access_settings
+from dashboard.access.settings import access_settings, is_local_address
 from dashboard.store import Store
 from dashboard.store.accounts import Account, Accounts
 from loaders.errors import IpgridError
@@ -157,20 +156,6 @@ def bound_address() -> str:
     from streamlit import config
 
     return str(config.get_option("server.address") or "").strip()
-
-
-def is_local_address(address: str) -> bool:
-    """Whether ``address`` is this machine only.
-
-    >>> is_local_address("127.0.0.1"), is_local_address("localhost"), is_local_address("0.0.0.0"), is_local_address("")
-    (True, True, False, False)
-    """
-    if address.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ with a Chinese message naming the variable, never silently replaced.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from dataclasses import dataclass
@@ -80,3 +81,17 @@ def access_settings() -> AccessSettings:
     return AccessSettings(lockout_failures=_count(LOCKOUT_FAILURES_ENV, 5),
                           lockout_minutes=_minutes(LOCKOUT_MINUTES_ENV, 15.0),
                           idle_minutes=_minutes(IDLE_MINUTES_ENV, 30.0), leader_contacts=contacts)
+
+
+def is_local_address(address: str) -> bool:
+    """Whether ``address`` is this machine only.
+
+    >>> is_local_address("127.0.0.1"), is_local_address("localhost"), is_local_address("0.0.0.0"), is_local_address("")
+    (True, True, False, False)
+    """
+    if address.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -162,6 +162,34 @@ def bigscreen_command(args: argparse.Namespace) -> tuple[list[str], dict[str, st
     return cmd, env
 
 
+def refuse_open_kiosk(address: str, env: dict[str, str]) -> None:
+    """Refuse to start a kiosk that others could reach when its store has no account (so no token could be checked).
+
+    Raises
+    ------
+    loaders.errors.StoreError
+        ``address`` is beyond this machine and the data is a folder or a store without accounts.
+    """
+    from dashboard.access.settings import is_local_address
+
+    location = env.get(STORE_ENV)
+    if is_local_address(address) or not (location or env.get(DATA_ENV)):  # the demo store has its kiosk account
+        return
+    count = 0
+    if location:
+        from dashboard.store import Store
+        from dashboard.store.accounts import Accounts
+
+        count = Accounts(Store(location)).count()
+    if not count:
+        where = location or "存储.gpkg"
+        what = "存储" if location else "数据文件夹"
+        msg = (f"大屏将监听 {address}（不只是本机），但{what}没有任何账号，不能用令牌保护，拒绝启动；"
+               f"请先把数据导入存储并创建大屏账号：ipgrid user add 大屏 --role kiosk --store {where}，"
+               "再用 ?kiosk=1&token=令牌 打开")
+        raise StoreError(msg)
+
+
 def run_bigscreen(args: argparse.Namespace) -> int:
     """Start the kiosk server and wait for it (Ctrl+C stops it); returns its exit code.
 
@@ -171,6 +199,7 @@ def run_bigscreen(args: argparse.Namespace) -> int:
         ``args.path`` is neither a folder nor an existing store (the CLI prints one Chinese line, exit 2).
     """
     cmd, env = bigscreen_command(args)
+    refuse_open_kiosk(args.address, env)
     host = "127.0.0.1" if args.address in ("0.0.0.0", "::", "") else args.address
     print(f"大屏地址：http://{host}:{args.port}/   （全屏：F11；任意键或点击暂停/继续）", flush=True)
     if args.dry_run:

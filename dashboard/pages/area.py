@@ -235,6 +235,10 @@ def firms_section(data: LoadedData, level: str, page: str, area_id: str, name: s
     """Filters and search, then the map and the table of the same firms."""
     engine = data.engine
     st.subheader("企业", anchor=False)
+    if not data.scope.all_firms:
+        st.caption(f"企业名单只含{ui.md_text(data.scope.label())}内的企业（本{LEVEL_TITLES[level]} "
+                   f"{len(all_firms):,} 家）；其他企业只计入统计数字。",
+                   help="网格专员账号只能查看自己负责网格内企业的名称、联系方式和位置")
     industry_opts = sorted(_category(all_firms["industry"]).unique().tolist())
     tier_opts = sorted(_category(all_firms["tier"]).unique().tolist())
     f1, f2, f3, f4 = st.columns([2, 2, 2, 3])

@@ -48,7 +48,7 @@ def render() -> None:
         st.info("数据中没有网格专员：请在网格图层填写「网格专员」，或提供专员名单（专员.xlsx）。",
                 icon=":material/info:")
     else:
-        who = ui.bind(PAGE, "who", next(iter(people)), options=list(people))
+        who = ui.bind(PAGE, "commissioner", next(iter(people)), options=list(people))
         st.selectbox("网格专员", list(people), key=who.key,
                      format_func=lambda n: f"{n}（{people[n]}）" if people.get(n) else n)
         show_commissioner(data, str(who.value), controls)

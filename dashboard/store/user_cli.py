@@ -82,8 +82,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_passwd(args: argparse.Namespace) -> int:
     accounts = _accounts(args)
-    if accounts.get(args.name) is None:
+    account = accounts.get(args.name)
+    if account is None:
         msg = f"没有账号「{args.name}」；ipgrid user list 列出全部账号"
+        raise AccountError(msg)
+    if account.role == "kiosk":  # said before a password is asked for
+        msg = f"大屏账号没有密码；用 ipgrid user token {account.name} 换一个新令牌"
         raise AccountError(msg)
     accounts.set_password(args.name, _password(args), by=args.user or default_user())
     print(f"已修改账号「{args.name}」的密码。")

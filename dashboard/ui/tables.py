@@ -62,7 +62,9 @@ def present(frame: pd.DataFrame, columns: Sequence[str] | None = None,
     column_config : dict
         ``st.dataframe`` formats: percentages, decimals per metric, thousands separators.
     """
-    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    # outlines are for maps: a table (and its workbook, which cannot hold them) leaves them out
+    shown = columns or [c for c in frame.columns if getattr(frame[c].dtype, "name", "") != "geometry"]
+    cols = [c for c in shown if c in frame.columns]
     table = frame[cols].copy()
     config: dict[str, object] = {}
     headers: dict[str, str] = {}
