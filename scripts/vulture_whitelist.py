@@ -35,3 +35,5 @@ compress_type  # zipfile.ZipInfo
 description  # LayerSchema/FieldSpec: what a layer or field is, documentation kept with the schema
 _on_connect  # SQLAlchemy event listener of the GeoPackage backend's engine (dashboard/store/backends.py)
 _on_error  # SQLAlchemy event listener turning a database refusal into a StoreError (idem)
+__qualname__  # names of generated functions: the 无权查看 pages and ScopedEngine's delegates (dashboard/access)
+__doc__  # idem: their docstrings, read by help() and Streamlit's page registry

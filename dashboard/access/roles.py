@@ -8,9 +8,7 @@ may open is the scope's business (:mod:`dashboard.access.scope`).
 
 from __future__ import annotations
 
-from typing import Final, Literal
-
-Role = Literal["admin", "leader", "commissioner", "kiosk"]
+from typing import Final
 
 ROLES: Final[dict[str, str]] = {
     "admin": "管理员",

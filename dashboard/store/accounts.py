@@ -316,8 +316,8 @@ class Accounts:
         account = self.get(name) if name else None
         usable = account is not None and account.role != "kiosk" and not account.disabled
         stored = self._password_hash(name) if usable else ""
-        try:
-            matched = _HASHER.verify(stored or _DUMMY_HASH, password) and bool(stored)
+        try:  # a hash of any other kind (edited into the table by hand) never matches
+            matched = _HASHER.verify(stored or _DUMMY_HASH, password) and is_argon2id(stored)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             matched = False
         who = name or "（空）"
