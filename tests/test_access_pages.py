@@ -46,6 +46,9 @@ from dashboard.store.accounts import WRONG_CREDENTIALS
 
 ROLES = ("admin", "leader", "commissioner")
 
+SCOPE_LINES = {"admin": "", "leader": "全区（不含联系方式）", "commissioner": f"网格专员 {COMMISSIONER} 负责的网格"}
+"""What the 说明 sheet of each role's workbooks says under 可见范围 (an admin's has no such line)."""
+
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
@@ -182,13 +185,15 @@ def test_role_page_matrix(role: str, app_env: Path, names: tuple[set[str], set[s
             continue
         assert DENIED_TEXT not in errors(at), (role, spec.key)
         assert at.title, (role, spec.key)
+        assert downloads, (role, spec.key)  # every page offers its tables as workbooks
+        for file, data in downloads.items():  # each workbook's 说明 sheet says whose view it is
+            book = workbook_text(data)
+            assert (SCOPE_LINES[role] in book) if SCOPE_LINES[role] else ("可见范围" not in book), (spec.key, file)
+            if role == "commissioner":
+                assert not found_names(book, others), (spec.key, file)
         if role == "commissioner":
             assert not found_names(text, others), (spec.key, found_names(text, others)[:3])
-            for file, data in downloads.items():
-                assert not found_names(workbook_text(data), others), (spec.key, file)
             seen_mine = seen_mine or bool(found_names(text, mine))
-        else:
-            assert not any("可见范围" in workbook_text(d) for d in downloads.values()) or role == "leader"
     if role == "commissioner":
         assert seen_mine  # the check above is not vacuous: their own firms are shown
 
@@ -288,6 +293,18 @@ def test_idle_session_ends(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert any("30 分钟没有操作" in i.value for i in at.info)
     log = Store(app_env).audit_log()
     assert log["action"].iloc[-1] == "timeout" and log["user"].iloc[-1] == "lingdao"
+
+
+def test_closed_tabs_are_forgotten_by_the_next_login(app_env: Path) -> None:
+    from dashboard.access.session import registry
+
+    first = logged_in("leader")
+    record = registry().get(first.session_state[SESSION_KEY])
+    assert record is not None
+    record.last_seen -= 31 * 60  # a tab closed half an hour ago: it never comes back to log out
+    second = logged_in("admin")
+    assert registry().get(first.session_state[SESSION_KEY]) is None
+    assert registry().get(second.session_state[SESSION_KEY]) is not None
 
 
 def test_disabling_an_account_ends_its_sessions(app_env: Path) -> None:

@@ -523,7 +523,7 @@ def test_commissioner_sees_only_their_cells(app: AccessApp, browser: Browser, sc
         go_in_app(tab, f"/my-grid?commissioner={quote(app.other_commissioner)}")
         assert heading(page) == "我的网格"
         assert mine_line in main_text(page), "another commissioner's page was opened by its URL"
-        selected = page.locator("[data-testid='stSelectbox']").filter(has_text="网格专员").first.inner_text()
+        selected = page.locator("[data-testid='stMain']").get_by_role("combobox", name="网格专员").input_value()
         assert COMMISSIONER in selected and app.other_commissioner not in selected, selected
         go_in_app(tab, "/my-grid?asof=2025-03-31")
         assert "数据截至 2025-03-31" in main_text(page)

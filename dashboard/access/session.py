@@ -104,11 +104,19 @@ class _Registry:
         self._lock = threading.Lock()
         self._records: dict[str, SessionRecord] = {}
 
-    def add(self, record: SessionRecord) -> str:
+    def add(self, record: SessionRecord, idle_s: float) -> str:
+        """Register ``record`` under a new random key; forget records idle for longer than ``idle_s`` (closed tabs)."""
         key = secrets.token_urlsafe(32)
         with self._lock:
+            stale = [k for k, r in self._records.items() if record.started - r.last_seen > idle_s]
+            for k in stale:
+                del self._records[k]
             self._records[key] = record
         return key
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._records)
 
     def get(self, key: object) -> SessionRecord | None:
         if not isinstance(key, str):
@@ -233,7 +241,7 @@ def start_session(account: Account, store: Store) -> None:
     now = time.time()
     record = SessionRecord(account=account.name, role=account.role, commissioner=account.commissioner,
                            store=store.location, started=now, last_seen=now)
-    st.session_state[SESSION_KEY] = registry().add(record)
+    st.session_state[SESSION_KEY] = registry().add(record, access_settings().idle_minutes * 60)
     st.session_state.pop(WANT_LOGIN, None)
 
 
