@@ -57,6 +57,14 @@ SERVICE_TYPE_COLORS: dict[str, str] = {
 }
 """Marker colour per service-point type (others: ``LAYER_COLORS['service_points']``)."""
 
+VISIT_COLORS: dict[str, str] = {
+    "this_quarter": "#1a9850",
+    "earlier": "#f2a93b",
+    "never": "#9ca3af",
+    "follow_up": "#d73027",
+}
+"""Firm markers by last visit (本季度 / 更早 / 从未), and the ring of a follow-up that is due or overdue."""
+
 DEMO_BADGE = "示例数据（合成，非真实）"
 """Label every view of the demo data carries."""
 

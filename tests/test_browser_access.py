@@ -33,8 +33,15 @@ from urllib.parse import quote
 
 import openpyxl
 import pytest
-from access_helpers import COMMISSIONER, CREDENTIALS, KIOSK_ACCOUNT, accounts_store, firm_names, found_names, \
-    other_commissioner
+from access_helpers import (
+    COMMISSIONER,
+    CREDENTIALS,
+    KIOSK_ACCOUNT,
+    accounts_store,
+    firm_names,
+    found_names,
+    other_commissioner,
+)
 from conftest import AppServers
 
 from dashboard.access.gate import LOGIN_TITLE

@@ -42,6 +42,7 @@ CAPABILITIES: Final[dict[str, frozenset[str]]] = {
     "export": frozenset({"admin", "leader", "commissioner"}),
     "choose_commissioner": frozenset({"admin", "leader"}),
     "bigscreen": frozenset({"admin", "leader", "kiosk"}),
+    "record_visits": frozenset({"admin", "commissioner"}),
 }
 """What an account may do → roles allowed."""
 

@@ -6,6 +6,7 @@ with a Chinese message naming the variable, never silently replaced.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import math
 import os
@@ -95,3 +96,39 @@ def is_local_address(address: str) -> bool:
         return ipaddress.ip_address(address.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+REMINDER_MONTHS_ENV = "IPGRID_VISIT_REMINDER_MONTHS"
+"""A firm not visited for this many months is listed as a reminder (default 6)."""
+
+TODAY_ENV = "IPGRID_TODAY"
+"""The day visit figures are for (YYYY-MM-DD), for a demonstration or a test; default: today."""
+
+
+def reminder_months() -> int:
+    """Months without a visit after which a firm is a reminder (``IPGRID_VISIT_REMINDER_MONTHS``, default 6).
+
+    Raises
+    ------
+    AccessSettingsError
+        A value that is not a whole number of months from 1 to 100.
+    """
+    return _count(REMINDER_MONTHS_ENV, 6)
+
+
+def visit_today(store_day: str | None = None) -> dt.date:
+    """The day visit figures are for: ``IPGRID_TODAY``, else the store's own (the demo's), else today.
+
+    Raises
+    ------
+    AccessSettingsError
+        ``IPGRID_TODAY`` set to something that is not a date.
+    """
+    text = os.environ.get(TODAY_ENV, "").strip() or (store_day or "")
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        msg = f"环境变量 {TODAY_ENV} 应为 YYYY-MM-DD 格式的日期，而不是「{text}」"
+        raise AccessSettingsError(msg) from None

@@ -137,6 +137,10 @@ def _fields() -> dict[str, Column]:
         "target_year": "目标年份",
         "latest_year": "最新年份", "status": "达标情况", "kind": "类型", "definition": "定义",
         "indicator": "指标代码",
+        "last_visit": "上次走访", "follow_up": "回访日期", "visit_date": "走访日期", "needs": "需求",
+        "outcome": "情况", "note": "备注", "firm_name": "企业名称", "entered_by": "录入人", "entered_at": "录入时间",
+        "last_kind": "上次方式", "last_needs": "上次需求", "follow_up_label": "回访", "visit_label": "走访情况",
+        "reason": "提醒", "month": "月份", "visit_id": "走访编号", "last_commissioner": "上次走访人",
     }
     numbers = {
         "nearest_service_m": ("距最近站点", "米", 0), "radius_m": ("服务半径", "米", 0),
@@ -145,6 +149,7 @@ def _fields() -> dict[str, Column]:
         "target": ("目标值", "", 2), "latest": ("最新值", "", 2), "value": ("数值", "", 2),
         "slope_per_year": ("年均变化", "", 2), "projected": ("按趋势预计", "", 2), "gap": ("差距", "", 2),
         "bottom_up": ("企业数据测算值", "", 2), "bottom_up_progress": ("测算完成进度", "%", 0),
+        "days_since": ("距上次走访", "天", 0), "visits": ("走访次数", "次", 0), "firms": ("走访企业", "家", 0),
     }
     out = {k: Column(k, v) for k, v in plain.items()}
     out.update({k: Column(k, label, unit, d) for k, (label, unit, d) in numbers.items()})

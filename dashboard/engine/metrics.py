@@ -83,6 +83,28 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
        ("covered", "located"), 1),
     _M("gi_count", "地理标志数", "个", "count", "与区域相交的地理标志产区数", ("gi_areas",)),
     _M("gi_names", "地理标志", "", "text", "与区域相交的地理标志名称", ("gi_areas",)),
+    # commissioners' visits (dashboard/engine/visits.py): counted on the day shown, firms placed as above
+    _M("visited_90d", "近 90 天走访企业数", "家", "count",
+       "最近一次走访在今天之前 90 天内（含今天）的企业数", ("visit_date", "firm_key")),
+    _M("visited_rate_90d", "近 90 天走访率", "%", "ratio", "近 90 天走访企业数 ÷ 企业数",
+       ("visited_90d", "enterprises"), 1),
+    _M("cultivation_targets", "培育对象数", "家", "count", "没有任何有效知识产权的企业数（培育对象）",
+       ("enterprises_with_ip",)),
+    _M("cultivation_visited_90d", "近 90 天走访培育对象数", "家", "count", "近 90 天走访过的培育对象数",
+       ("visited_90d", "cultivation_targets")),
+    _M("cultivation_visited_rate_90d", "培育对象走访率", "%", "ratio", "近 90 天走访培育对象数 ÷ 培育对象数",
+       ("cultivation_visited_90d", "cultivation_targets"), 1),
+    _M("overdue_followups", "回访逾期企业数", "家", "count",
+       "最近一次走访定了回访日期、回访日期已过、此后没有再走访的企业数", ("follow_up", "visit_date")),
+    _M("visited_without_ip", "走访时无知识产权企业数", "家", "count",
+       "至少一次在走访当日有效的版本中没有任何知识产权时被走访的企业数（早于第一个版本的走访不计）",
+       ("visit_date", "enterprises_with_ip")),
+    _M("first_ip_after_visit", "走访后一年内首次拥有知识产权企业数", "家", "count",
+       "走访时无知识产权、且走访后 365 天内某个版本中拥有知识产权的企业数（网格化管理的成效）",
+       ("visited_without_ip", "enterprises_with_ip")),
+    _M("first_ip_after_visit_rate", "走访后培育成功率", "%", "ratio",
+       "走访后一年内首次拥有知识产权企业数 ÷ 走访时无知识产权企业数",
+       ("first_ip_after_visit", "visited_without_ip"), 1),
 )}
 """Every metric by key, in display order."""
 

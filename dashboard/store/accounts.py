@@ -390,15 +390,11 @@ class Accounts:
 
     def is_demo(self) -> bool:
         """Whether the store is the bundled demo's (its demo accounts may be listed on the login page)."""
-        with self.sql.connect() as conn:
-            value = conn.execute(sa.select(tb.store_info.c.value).where(tb.store_info.c.key == DEMO_FLAG)).scalar()
-        return value == "1"
+        return self.store.info(DEMO_FLAG) == "1"
 
     def mark_demo(self) -> None:
         """Mark the store as the bundled demo's (only :mod:`dashboard.store.demo` does)."""
-        with self.sql.begin() as conn:
-            conn.execute(sa.delete(tb.store_info).where(tb.store_info.c.key == DEMO_FLAG))
-            conn.execute(sa.insert(tb.store_info).values(key=DEMO_FLAG, value="1"))
+        self.store.set_info(DEMO_FLAG, "1")
 
     # -- audit --------------------------------------------------------------------------------
 

@@ -138,9 +138,9 @@ def _own_frame(store: Store, name: str) -> pd.DataFrame:
 
 
 def _copy_own_tables(source: Store, conn: Connection, *, audit: pd.DataFrame | None = None,
-                     users: pd.DataFrame | None = None) -> None:
-    """Replace the store's own tables on ``conn`` by ``source``'s (the audit by ``audit``, accounts by ``users``)."""
-    kept = {tb.audit.name: audit, tb.users.name: users}
+                     kept: dict[str, pd.DataFrame] | None = None) -> None:
+    """Replace the store's own tables on ``conn`` by ``source``'s (the audit by ``audit``, others by ``kept``'s)."""
+    kept = {**({tb.audit.name: audit} if audit is not None else {}), **(kept or {})}
     for name in tb.OWN_TABLES:
         table = tb.metadata.tables[name]
         given = kept.get(name)
@@ -150,7 +150,7 @@ def _copy_own_tables(source: Store, conn: Connection, *, audit: pd.DataFrame | N
         if rows:
             conn.execute(sa.insert(table), rows)
     if conn.dialect.name == "postgresql":  # ids were inserted as they were: move the sequences past them
-        for table in (tb.audit, tb.assignments):
+        for table in (tb.audit, tb.assignments, tb.visits):
             conn.execute(sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                 f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"))
@@ -228,7 +228,9 @@ def restore(store: Store, source: Path, *, user: str) -> None:
     with backend.lock("恢复"):
         before = backup_before(store, "restore", user)
         audit = merged_audit(store.audit_log(), backup.audit_log())
-        users = _own_frame(store, tb.users.name)  # accounts are not content: a restore never revives an old password
+        # accounts and visits are not the imported content: a restore never revives an old password
+        # nor loses a visit recorded since the backup
+        users = {t.name: _own_frame(store, t.name) for t in (tb.users, tb.visits)}
         files = [{"name": str(source), "size": source.stat().st_size, "sha256": sha256_of(source)}]
         detail = {"versions": count, "previous_saved_as": str(before) if before else None}
         if isinstance(backend, GeoPackageBackend):
@@ -237,7 +239,7 @@ def restore(store: Store, source: Path, *, user: str) -> None:
                 copy_file_consistently(source, partial)
                 copy = StoreClass(partial)
                 with copy.backend.sql.begin() as conn:
-                    _copy_own_tables(copy, conn, audit=audit, users=users)
+                    _copy_own_tables(copy, conn, audit=audit, kept=users)
                     copy._audit(conn, "restore", user, files=files, detail=detail)  # noqa: SLF001
                 copy.backend.sql.dispose()
                 os.replace(partial, backend.path)
@@ -250,7 +252,7 @@ def restore(store: Store, source: Path, *, user: str) -> None:
                 backend.drop_tables(conn, sorted(t for t in backend.tables() if tb.VERSION_TABLE.match(t)))
                 for name in _committed_tables(backup):
                     backend.write_frame(conn, name, backup.backend.read_frame(name), name)
-                _copy_own_tables(backup, conn, audit=audit, users=users)
+                _copy_own_tables(backup, conn, audit=audit, kept=users)
                 store._audit(conn, "restore", user, files=files, detail=detail)  # noqa: SLF001
     backup.backend.sql.dispose()
 

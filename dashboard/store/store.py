@@ -45,13 +45,15 @@ ACTION_LABELS = {"import": "导入", "withdraw": "撤回", "assign": "调整专�
                  "lockout": "账号锁定", "logout": "退出登录", "timeout": "会话超时", "export": "导出地图",
                  "download": "下载表格", "denied": "无权查看", "user_add": "创建账号", "user_passwd": "修改密码",
                  "user_disable": "停用账号", "user_enable": "启用账号", "user_token": "更换大屏令牌",
-                 "user_rehash": "更新口令散列"}
+                 "user_rehash": "更新口令散列", "visit_add": "记录走访", "visit_import": "导入走访记录",
+                 "visit_edit": "修改走访记录", "visit_delete": "删除走访记录"}
 """Audit action → its Chinese name."""
 
 DETAIL_LABELS = {"account": "账号", "role": "角色", "reason": "原因", "what": "文件", "scope": "范围", "page": "页面",
                  "grid_id": "网格", "valid_from": "生效日期", "note": "备注", "until": "锁定至", "failures": "连续失败",
                  "source": "来自", "method": "方式", "minutes": "时长（分钟）", "versions": "版本数", "to": "调整为",
-                 "from": "调整前", "commissioner": "专员姓名"}
+                 "from": "调整前", "commissioner": "专员姓名", "visits": "走访编号", "firms": "企业",
+                 "visit": "走访编号", "firm": "企业", "bytes": "字节"}
 """Key of an audit entry's detail → how the 审计 page and ``ipgrid audit`` name it."""
 
 REASON_LABELS = {"unknown": "无此账号", "wrong_password": "密码错误", "disabled": "账号已停用", "locked": "账号已锁定",
@@ -258,10 +260,22 @@ class Store:
             msg = f"存储 {self.location} 的格式版本为 {value}，本程序只能读写格式 {tb.FORMAT}；请升级 ipgrid"
             raise StoreError(msg)
         with self.backend.sql.connect() as conn:
-            has_users = sa.inspect(conn).has_table(tb.users.name)
-        if not has_users:  # a store written before accounts existed (same format: the table is only added)
+            present = set(sa.inspect(conn).get_table_names())
+        if not set(tb.OWN_TABLES) <= present:  # written before accounts or visits existed: the tables are added
             with contextlib.suppress(sa.exc.DBAPIError, OSError):  # read-only: it has no accounts, as before
                 self.backend.add_missing_own_tables()
+
+    def info(self, key: str) -> str | None:
+        """A value of ``ipgrid_store`` (``format``, ``created_at``, the demo's ``demo_today`` …), ``None`` when unset."""
+        with self.backend.sql.connect() as conn:
+            value = conn.execute(sa.select(tb.store_info.c.value).where(tb.store_info.c.key == key)).scalar()
+        return None if value is None else str(value)
+
+    def set_info(self, key: str, value: str) -> None:
+        """Set a value of ``ipgrid_store``."""
+        with self.backend.sql.begin() as conn:
+            conn.execute(sa.delete(tb.store_info).where(tb.store_info.c.key == key))
+            conn.execute(sa.insert(tb.store_info).values(key=key, value=value))
 
     # -- versions -----------------------------------------------------------------------------
 

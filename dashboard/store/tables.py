@@ -89,6 +89,28 @@ users = Table(
     comment="ipgrid 账号：角色、网格专员姓名、argon2id 口令散列（大屏为令牌的 SHA-256），从不保存明文",
 )
 
+visits = Table(
+    "ipgrid_visits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("visit_id", Integer, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("firm_key", Text, nullable=False),
+    Column("uscc", Text, nullable=False),
+    Column("firm_name", Text, nullable=False),
+    Column("commissioner", Text, nullable=False),
+    Column("visit_date", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("needs", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("follow_up", Text, nullable=False),
+    Column("entered_by", Text, nullable=False),
+    Column("entered_at", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    comment="网格专员走访记录：每次走访一行，修改另记一行（revision 加 1），最新一行为准；status=deleted 为删除",
+)
+
 OWN_TABLES = tuple(metadata.tables)
 """Names of the store's own tables."""
 
