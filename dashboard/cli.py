@@ -44,6 +44,7 @@ from dashboard.engine.targets import TargetStatus, status_text
 from dashboard.store import open_data
 from dashboard.store.cli import add_store_parsers
 from dashboard.store.user_cli import add_user_parser
+from dashboard.store.visits_cli import add_visits_parser
 from dashboard.theme import SEQUENTIAL
 from loaders import DataBundle, IpgridError, ProblemLog
 from loaders.config import DEFAULT_MAX_GENERATED_CELLS
@@ -529,6 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bigscreen_parser(sub)
     add_store_parsers(sub)
     add_user_parser(sub)
+    add_visits_parser(sub)
     return parser
 
 

@@ -43,6 +43,8 @@ from access_helpers import (
     other_commissioner,
 )
 from conftest import AppServers
+from google.protobuf.message import DecodeError
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from dashboard.access.gate import LOGIN_TITLE
 from dashboard.access.roles import DENIED_TEXT
@@ -55,7 +57,7 @@ from dashboard.store import Store
 from dashboard.store.accounts import WRONG_CREDENTIALS, Accounts
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, Locator, Page, Response
 
 pytestmark = pytest.mark.browser
 
@@ -83,30 +85,13 @@ TIMINGS: dict[str, list[float]] = {}
 SHOTS: list[Path] = []
 """Screenshots saved by this module (printed by the last test)."""
 
-# Counts finished script runs: changes of stApp's data-test-script-state into "notRunning" (as bench/users.py).
-RUN_COUNTER_JS = """
-(() => {
-  window.__ipgridRuns = 0;
-  new MutationObserver((records) => {
-    const app = records.filter((r) => r.target.getAttribute('data-testid') === 'stApp');
-    if (!app.length) return;
-    const states = [...app.map((r) => r.oldValue), app[app.length - 1].target.getAttribute('data-test-script-state')];
-    for (let i = 1; i < states.length; i++) {
-      if (states[i] === 'notRunning' && states[i - 1] !== 'notRunning' && states[i - 1] !== null) window.__ipgridRuns++;
-    }
-  }).observe(document, {attributes: true, attributeOldValue: true, subtree: true,
-                        attributeFilter: ['data-test-script-state']});
-})();
-"""
-
-# True when Streamlit is connected, not running, nothing is stale, and more than `runs` runs have finished.
-IDLE_JS = """
-(runs) => {
+# Streamlit connected, not running, nothing stale: the page at rest (the websocket tells when a run ended).
+AT_REST_JS = """
+() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
-  if ((window.__ipgridRuns || 0) <= runs) return false;
-  return !document.querySelector('[data-stale="true"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && !document.querySelector('[data-stale="true"]');
 }
 """
 
@@ -229,13 +214,37 @@ class Tab:
     seen: dict[str, list[str]] = field(default_factory=dict)
     """Step → texts received in it (websocket frames decoded as UTF-8, frames' HTML)."""
     exceptions: list[str] = field(default_factory=list)
+    finished: int = 0
+    """Script runs the server said were over (``script_finished``, a rerun's early end not counted)."""
+    running: bool = False
+    """A run has started (``new_session``) and not finished."""
 
     def __post_init__(self) -> None:
         self.page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        self.page.on("response", self._response)
 
     def _frame(self, payload: str | bytes) -> None:
         text = payload.decode("utf-8", errors="ignore") if isinstance(payload, bytes) else payload
         self.seen.setdefault(self.step, []).append(text)
+        if isinstance(payload, bytes):
+            try:
+                msg = ForwardMsg.FromString(payload)
+            except DecodeError:
+                return
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                self.running = True
+            elif kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                self.running = False
+                self.finished += 1
+
+    def _response(self, response: Response) -> None:
+        """A cached message the frontend fetched over HTTP instead of the websocket: checked too."""
+        if "/_stcore/message" in response.url:
+            try:
+                self.seen.setdefault(self.step, []).append(response.body().decode("utf-8", errors="ignore"))
+            except Exception:  # noqa: BLE001 - a response gone before it was read
+                self.seen.setdefault(self.step, []).append(f"UNREAD {response.url}")
 
     def begin(self, step: str) -> None:
         """Name what follows (the frames received from now on are filed under it)."""
@@ -267,50 +276,52 @@ def new_tab(browser: Browser, **options: object) -> Iterator[Tab]:
     """A fresh context (no cookies, own sessions) and page, 1440×900 unless told otherwise, recorded."""
     options.setdefault("viewport", {"width": 1440, "height": 900})
     context = browser.new_context(locale="zh-CN", accept_downloads=True, **options)
-    context.add_init_script(RUN_COUNTER_JS)
     try:
         yield Tab(context.new_page())
     finally:
         context.close()
 
 
-def runs(page: Page) -> int:
-    return int(page.evaluate("window.__ipgridRuns || 0"))
-
-
-def wait_idle(page: Page, before: int = -1) -> None:
-    """Wait until a run that finished after ``before`` runs has left the app idle (``-1``: any state of rest)."""
-    page.wait_for_function(IDLE_JS, arg=before, timeout=LOAD_TIMEOUT_MS)
+def wait_idle(tab: Tab, before: int = -1) -> None:
+    """Wait until more than ``before`` runs have finished, none is going, and the page is at rest."""
+    deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000
+    while True:
+        if tab.finished > before and not tab.running and tab.page.evaluate(AT_REST_JS):
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"the app did not finish a run within {LOAD_TIMEOUT_MS / 1000:.0f} s after {tab.step} "
+                        f"({tab.page.url}; runs finished {tab.finished}, running {tab.running})")
+        tab.page.wait_for_timeout(40)  # lets playwright deliver the frames meanwhile
 
 
 def open_url(tab: Tab, url: str) -> None:
     """Type ``url`` (a new Streamlit session) and wait for its first run to end."""
     tab.begin(url)
+    before = tab.finished
     tab.page.goto(url, wait_until="domcontentloaded")
-    tab.page.locator("[data-testid='stApp']").wait_for(timeout=LOAD_TIMEOUT_MS)
     tab.page.locator("[data-testid='stMain'] h1, [data-testid='stMain'] [data-testid='stAlert']").first.wait_for(
         timeout=LOAD_TIMEOUT_MS)
-    wait_idle(tab.page)
+    wait_idle(tab, before)
     tab.capture()
 
 
 def go_in_app(tab: Tab, url: str) -> None:
     """Open ``url`` (path and query) within the session, as back/forward would, and wait for the run."""
     tab.begin(f"in-app {url}")
-    before = runs(tab.page)
+    before = tab.finished
     tab.page.evaluate(GO_IN_APP_JS, url)
-    wait_idle(tab.page, before)
+    wait_idle(tab, before)
     tab.capture()
 
 
 def click_nav(tab: Tab, path: str) -> None:
     """Click the sidebar's link to page ``path`` ("" for the first page, at /) and wait for the run."""
     tab.begin(f"sidebar /{path}")
-    before = runs(tab.page)
+    before = tab.finished
     links = tab.page.locator(f"[data-testid='stSidebarNav'] a[href$='/{path}']")
     assert links.count() == 1, (path, tab.page.locator("[data-testid='stSidebarNav'] a").all_inner_texts())
     links.first.click()
-    wait_idle(tab.page, before)
+    wait_idle(tab, before)
     tab.capture()
 
 
@@ -330,13 +341,13 @@ def login(tab: Tab, role: str | None = None, *, name: str = "", password: str = 
     tab.begin(f"login {name}")
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(password)
-    before = runs(page)
+    before = tab.finished
     button = page.get_by_role("button", name="登录")
     started = time.perf_counter()
     button.click()
     page.wait_for_function(LANDED_JS, arg=LOGIN_TITLE, timeout=LOAD_TIMEOUT_MS, polling=20)
     seconds = time.perf_counter() - started
-    wait_idle(page, before)
+    wait_idle(tab, before)
     tab.capture()
     if role is not None:
         TIMINGS.setdefault(role, []).append(seconds)
@@ -350,9 +361,9 @@ def login_answer(tab: Tab, name: str, password: str) -> str:
     tab.begin(f"login attempt {name}")
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(password)
-    before = runs(page)
+    before = tab.finished
     page.get_by_role("button", name="登录").click()
-    wait_idle(page, before)
+    wait_idle(tab, before)
     tab.capture()
     errors = page.locator("[data-testid='stAlertContentError']")
     assert errors.count() == 1, main_text(page)
@@ -691,9 +702,9 @@ def test_logout_brings_the_login_page_back(app: AccessApp, browser: Browser, scr
         login(tab, role)
         shot(page, screenshot_dir, f"access-{role}-first-page.png")
         tab.begin("logout")
-        before = runs(page)
+        before = tab.finished
         page.get_by_role("button", name="退出登录").click()
-        wait_idle(page, before)
+        wait_idle(tab, before)
         assert_login_page(page, f"{role} logged out")
         assert "已退出登录" in page.locator("[data-testid='stAlertContentInfo']").first.inner_text()
         go_in_app(tab, "/town")  # the session is over: the next page asks for login again

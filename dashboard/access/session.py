@@ -218,9 +218,10 @@ def access_mode() -> AccessMode:
 def client_address() -> str:
     """The browser's address as the server sees it (for the audit; "" when unknown)."""
     try:
-        return str(st.context.ip_address or "")
+        value = st.context.ip_address
     except (AttributeError, RuntimeError):
         return ""
+    return value if isinstance(value, str) else ""
 
 
 def scope_for(role: str, commissioner: str = "") -> Scope:

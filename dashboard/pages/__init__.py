@@ -42,6 +42,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("gi", "地理标志", ":material/eco:", "gi", "gi"),
     PageSpec("indicators", "指标", ":material/monitoring:", "indicators", "indicators"),
     PageSpec("changes", "变化", ":material/compare_arrows:", "changes", "changes"),
+    PageSpec("visits", "走访", ":material/directions_walk:", "visits", "visits"),
     PageSpec("assignments", "专员分配", ":material/assignment_ind:", "assignments", "assignments"),
     PageSpec("data", "数据", ":material/folder_open:", "data", "data"),
     PageSpec("audit", "审计", ":material/policy:", "audit", "audit"),

@@ -1,8 +1,9 @@
 """我的网格: a commissioner's cells, every enterprise in them, the firms without IP (培育对象), gaps.
 
-Laid out in one column so it works on a phone (~400 px): the commissioner,
-four figures, the map, then the lists.  Later the logged-in commissioner
-replaces the picker.
+Laid out in one column so it works on a phone (~400 px): the commissioner
+(a commissioner's own account sees only themself), the figures, on a store the
+visit reminders and the 记录走访 form (:mod:`dashboard.pages.visit_panel`),
+the map, then the lists.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dashboard.engine.history import CellsChange, cells_change
 from dashboard.maps import map_payload, show_map
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import add_firms, add_outline, add_service_points, firm_legend, fit, level_shapes, new_map
+from dashboard.maps.visits import add_visit_layer, visit_legend
+from dashboard.pages.visit_panel import VisitContext, visit_context, visit_list, visit_section, with_visits
 
 PAGE = "my_grid"
 
@@ -74,14 +77,22 @@ def render() -> None:
                           meta=ui.meta_rows(data))
 
 
-def commissioner_map(data: LoadedData, ids: list[str], firms: pd.DataFrame, controls: ui.Controls) -> folium.Map:
-    """The commissioner's cells, the service points and the firms in them, 培育对象 drawn larger."""
+def commissioner_map(data: LoadedData, ids: list[str], firms: pd.DataFrame, controls: ui.Controls,
+                     ctx: VisitContext | None = None) -> folium.Map:
+    """The commissioner's cells, the service points and the firms in them.
+
+    With visits (a store), firms are coloured by their last visit and due follow-ups ringed (the 走访 layer);
+    without, 培育对象 are drawn larger.
+    """
     engine = data.engine
     fmap, shift = new_map(basemap=controls.basemap, demo=data.is_demo)
     add_outline(fmap, engine, "grid", shift=shift, ids=ids, color="#6a51a3", weight=2, fill_opacity=0.08,
                 interactive=True)
     add_service_points(fmap, engine, shift=shift)
-    if add_firms(fmap, firms, shift=shift, emphasise_without_ip=True, src=engine) is not None:
+    if ctx is not None:
+        if add_visit_layer(fmap, firms, ctx.firms.table, shift=shift, src=engine) is not None:
+            visit_legend().add_to(fmap)
+    elif add_firms(fmap, firms, shift=shift, emphasise_without_ip=True, src=engine) is not None:
         firm_legend(without_ip_label="培育对象（无知识产权）").add_to(fmap)
     pos = np.flatnonzero(engine.areas("grid")["id"].astype(str).isin(set(ids)).to_numpy())
     fit(fmap, bounds_of(level_shapes(engine, "grid", shift)[pos]), padding=6)
@@ -123,21 +134,35 @@ def show_commissioner(data: LoadedData, who: str, controls: ui.Controls) -> None
                     f"有知识产权 {change_text('enterprises', change.with_ip)} 家，"
                     f"**培育成功 {len(change.first_ip)} 家**，新增企业 {len(change.added)} 家",
                     help="培育成功：上期没有任何有效专利、商标、著作权，本期有；网格按当前编号对比")
-    fmap = map_payload(engine, (PAGE, who, controls.basemap, data.is_demo),
-                       lambda: commissioner_map(data, ids, firms, controls))
+    ctx = visit_context(data)
+    if ctx is not None:
+        visit_section(data, ctx, who, firms)
+        firms = with_visits(firms, ctx)
+        targets = firms[~firms["has_ip"].fillna(False).to_numpy(dtype=bool)]
+    stamp = (len(ctx.visits), int(ctx.visits["visit_id"].max()) if len(ctx.visits) else 0, ctx.today) if ctx else None
+    fmap = map_payload(engine, (PAGE, who, controls.basemap, data.is_demo, stamp),
+                       lambda: commissioner_map(data, ids, firms, controls, ctx))
     show_map(fmap, key=f"{PAGE}.map", height=380)
 
     meta = ui.meta_rows(data, ("网格专员", who), ("网格", "、".join(ids)))
     titles = [f"培育对象（{len(targets)}）", f"全部企业（{len(firms)}）", f"网格（{len(ids)}）"]
+    if ctx is not None:
+        titles.append("走访记录")
     if change is not None:
         titles.append(f"本季度变化（{len(change.first_ip) + len(change.added)}）")
-    tab1, tab2, tab3, *tab4 = st.tabs(titles)
+    tab1, tab2, tab3, *more = st.tabs(titles)
+    if ctx is not None:
+        with more.pop(0):
+            visit_list(ctx, firms, who, meta)
+    tab4 = more
+    visit_columns = ("last_visit", "visits", "follow_up") if ctx is not None else ()
     with tab1:
         ui.show_table(targets.sort_values("nearest_service_m"), key=f"{PAGE}.targets", labels=ui.FIRM_LABELS,
-                      columns=TARGET_COLUMNS,
+                      columns=(*TARGET_COLUMNS[:1], *visit_columns, *TARGET_COLUMNS[1:]),
                       file_name=f"{who}_培育对象走访清单", meta=meta)
     with tab2:
-        ui.show_table(firms, key=f"{PAGE}.firms", labels=ui.FIRM_LABELS, columns=FIRM_COLUMNS,
+        ui.show_table(firms, key=f"{PAGE}.firms", labels=ui.FIRM_LABELS,
+                      columns=(*FIRM_COLUMNS[:1], *visit_columns, *FIRM_COLUMNS[1:]),
                       file_name=f"{who}_网格企业", meta=meta)
     with tab3:
         ui.show_table(engine.cell_table(ids), key=f"{PAGE}.cells", columns=CELL_COLUMNS, file_name=f"{who}_网格",

@@ -10,6 +10,7 @@ Building takes a few seconds; two processes asking at once build it once.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import os
@@ -45,7 +46,8 @@ DEMO_KIOSK_TOKEN = "demo-kiosk-token-not-secret"
 
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    sources = [Path(geodata.__file__).with_name(n) for n in ("demo_quarters.py", "generate_demo.py", "demo_faults.py")]
+    sources = [Path(geodata.__file__).with_name(n)
+               for n in ("demo_quarters.py", "generate_demo.py", "demo_faults.py", "demo_visits.py")]
     sources += sorted(Path(__file__).parent.glob("*.py"))  # how the store writes a version
     files = sorted(p for p in geodata.DEMO_DIR.iterdir() if p.is_file())
     for path in [*sources, *files]:
@@ -103,6 +105,7 @@ def _build(target: Path, progress: Callable[[str, float], None] | None) -> None:
             with _no_backups():
                 store.commit(prepared, user=DEMO_USER)
         add_demo_accounts(store)
+        add_demo_visits(store)
         store.backend.sql.dispose()
         os.replace(partial, target)
         report("完成", 1.0)
@@ -142,3 +145,30 @@ def add_demo_accounts(store: Store) -> None:
         accounts.add(name, role, by=DEMO_USER, commissioner=commissioner, password=DEMO_PASSWORDS.get(role))
     accounts.new_token(DEMO_ACCOUNT_NAMES["kiosk"], by=DEMO_USER, token=DEMO_KIOSK_TOKEN)
     accounts.mark_demo()
+
+
+def add_demo_visits(store: Store) -> None:
+    """A seeded year of visits (:mod:`geodata.demo_visits`), and the demo's own day for their figures."""
+    from dashboard.engine import Engine
+    from dashboard.engine.changes import firm_keys
+    from dashboard.store.visits import VisitRecord, Visits
+    from geodata.demo_visits import DEMO_TODAY, DemoFirm, demo_visits
+
+    versions = store.active_versions()
+    tables = [Engine(store.open_bundle(v)).firm_table() for v in versions]
+    held = [dict(zip(firm_keys(t), t["has_ip"].fillna(False).astype(bool), strict=True)) for t in tables]
+    latest = Engine(store.open_bundle(versions[-1]))
+    firms = []
+    for name in latest.commissioner_directory():
+        mine = latest.firms_of(name)
+        for key, row in zip(firm_keys(mine), mine.itertuples(), strict=True):
+            uscc = "" if row.uscc is None or row.uscc != row.uscc else str(row.uscc)
+            firms.append(DemoFirm(key=str(key), name=str(row.name), uscc=uscc, commissioner=name,
+                                  held=tuple(h.get(key, False) for h in held)))
+    records = [VisitRecord(firm_key=str(v["firm_key"]), firm_name=str(v["firm_name"]), uscc=str(v["uscc"]),
+                           commissioner=str(v["commissioner"]), visit_date=str(v["visit_date"]), kind=str(v["kind"]),
+                           needs=tuple(v["needs"]),  # type: ignore[arg-type]
+                           outcome=str(v["outcome"]), follow_up=str(v["follow_up"]), source="示例数据")
+               for v in demo_visits(firms, [v.as_of for v in versions])]
+    Visits(store).add_many(records, by=DEMO_USER, today=dt.date.fromisoformat(DEMO_TODAY))
+    store.set_info("demo_today", DEMO_TODAY)

@@ -266,7 +266,7 @@ class Store:
                 self.backend.add_missing_own_tables()
 
     def info(self, key: str) -> str | None:
-        """A value of ``ipgrid_store`` (``format``, ``created_at``, the demo's ``demo_today`` …), ``None`` when unset."""
+        """A value of ``ipgrid_store`` (``format``, ``created_at``, the demo's ``demo_today``), ``None`` when unset."""
         with self.backend.sql.connect() as conn:
             value = conn.execute(sa.select(tb.store_info.c.value).where(tb.store_info.c.key == key)).scalar()
         return None if value is None else str(value)
