@@ -146,6 +146,53 @@ def firm_card(data: LoadedData, ctx: VisitContext, who: str, index: int) -> None
                     f"{ui.md_text(needs)}{ui.md_text(back)}　{ui.md_text(past['outcome'])}")
     if may(data.scope.role, "record_visits"):
         visit_form(data, ctx, who, index)
+        own = mine if data.scope.role == "admin" else mine[mine["commissioner"] == data.scope.commissioner]
+        if len(own):
+            edit_form(data, ctx, own.iloc[0])
+
+
+def edit_form(data: LoadedData, ctx: VisitContext, past: pd.Series) -> None:
+    """修改 or 删除 the latest own visit to this firm: a new revision each time, the old ones kept."""
+    visit_id = int(past["visit_id"])
+    with st.expander(f"修改或删除 {past['visit_date']} 的走访记录", icon=":material/edit:"), \
+            st.form(f"{PAGE}.visit.edit.{visit_id}", border=False):
+        day = st.date_input("走访日期", value=dt.date.fromisoformat(str(past["visit_date"])), max_value=ctx.today,
+                            format="YYYY-MM-DD")
+        kind = st.segmented_control("方式", VISIT_KINDS, default=past["kind"] if past["kind"] in VISIT_KINDS else None)
+        needs = st.pills("需求", VISIT_NEEDS, selection_mode="multi",
+                         default=[n for n in str(past["needs"]).split("、") if n in VISIT_NEEDS])
+        outcome = st.text_input("情况", value=str(past["outcome"]), max_chars=500)
+        note = st.text_area("备注", value=str(past["note"]), max_chars=2000, height=68)
+        follow = st.date_input("回访日期（可不填）", format="YYYY-MM-DD",
+                               value=dt.date.fromisoformat(str(past["follow_up"])) if past["follow_up"] else None)
+        left, right = st.columns(2)
+        saved = left.form_submit_button("保存修改", icon=":material/save:")
+        dropped = right.form_submit_button("删除这条记录", icon=":material/delete:")
+    if saved or dropped:
+        given = VisitInput(day, kind or VISIT_KINDS[0], tuple(needs or ()), outcome, note, follow)
+        change_visit(data, ctx, past, given, delete=bool(dropped))
+
+
+def change_visit(data: LoadedData, ctx: VisitContext, past: pd.Series, given: VisitInput, *, delete: bool) -> None:
+    """Write the new revision of ``past`` after the server-side checks (own visit, firm still in scope)."""
+    if data.scope.role == "commissioner" and past["commissioner"] != data.scope.commissioner:
+        st.error("网格专员只能修改本人的走访", icon=":material/block:")
+        return
+    if seen.seen_visits(data.engine, ctx.visits[ctx.visits["visit_id"] == past["visit_id"]]).empty:
+        st.error("这条走访记录不在您可见的范围内", icon=":material/block:")
+        return
+    record = VisitRecord(firm_key=str(past["firm_key"]), firm_name=str(past["firm_name"]), uscc=str(past["uscc"]),
+                         commissioner=str(past["commissioner"]), visit_date=str(given.day), kind=given.kind,
+                         needs=given.needs, outcome=given.outcome, note=given.note,
+                         follow_up=str(given.follow) if given.follow else "", source=str(past["source"]))
+    try:
+        Visits(ctx.store).edit(int(past["visit_id"]), record, by=current_viewer().name, today=ctx.today,
+                               delete=delete)
+    except (VisitError, IpgridError) as exc:
+        st.error(ui.md_text(exc), icon=":material/error:")
+        return
+    st.session_state[DONE] = f"已{'删除' if delete else '修改'}：{record.firm_name} {past['visit_date']} 的走访记录。"
+    st.rerun()
 
 
 def visit_form(data: LoadedData, ctx: VisitContext, who: str, index: int) -> None:

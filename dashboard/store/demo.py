@@ -161,8 +161,8 @@ def add_demo_visits(store: Store) -> None:
     firms = []
     for name in latest.commissioner_directory():
         mine = latest.firms_of(name)
-        for key, row in zip(firm_keys(mine), mine.itertuples(), strict=True):
-            uscc = "" if row.uscc is None or row.uscc != row.uscc else str(row.uscc)
+        codes = mine["uscc"].fillna("").astype(str).tolist()
+        for key, row, uscc in zip(firm_keys(mine), mine.itertuples(), codes, strict=True):
             firms.append(DemoFirm(key=str(key), name=str(row.name), uscc=uscc, commissioner=name,
                                   held=tuple(h.get(key, False) for h in held)))
     records = [VisitRecord(firm_key=str(v["firm_key"]), firm_name=str(v["firm_name"]), uscc=str(v["uscc"]),

@@ -104,9 +104,11 @@ class _Firms:
                 out.by_name.setdefault(name, pos)
         return out
 
-    def name_key(self, name: str) -> str:
-        key = normalize_company_names(pd.Series([name], dtype="str")).iloc[0]
-        return key if isinstance(key, str) else ""
+
+def _name_key(name: str) -> str:
+    """The name key of one firm name, by the loaders' rule (:func:`loaders.layers.normalize_company_names`)."""
+    key = normalize_company_names(pd.Series([name], dtype="str")).iloc[0]
+    return key if isinstance(key, str) else ""
 
 
 def _person(name: str) -> str:
@@ -135,7 +137,7 @@ class _Resolver:
         code = (normalize_uscc(row.uscc) or "") if row.uscc else ""
         if code and code in self.firms.by_code:
             return self.firms.by_code[code], []
-        pos = self.firms.by_name.get(self.firms.name_key(row.firm_name)) if row.firm_name else None
+        pos = self.firms.by_name.get(_name_key(row.firm_name)) if row.firm_name else None
         if pos is not None:
             if not code:
                 return pos, []
