@@ -177,17 +177,16 @@ def to_date(
         ts = pd.to_datetime(s[:10] if fmt != "%Y%m%d" else s, format=fmt, errors="coerce")
         return None if pd.isna(ts) else ts
 
-    parsed = values.map(one)
-    for i in np.flatnonzero((parsed.isna() & values.notna()).to_numpy()).tolist():
-        cell = values.iat[i]
+    # a list, not Series.map: pandas would turn the None that marks unreadable text into NaT (a blank)
+    results = [one(v) for v in values]
+    for i, cell in enumerate(values):
         if isinstance(cell, FormulaNoValue):
             report_formula(cell, spec, row=rows[i], log=log, layer=layer, file=file)
-    bad = parsed.isna() & ~values.map(is_blank)
-    # NaT from a blank is fine; None marks unparseable text.
-    for i in np.flatnonzero((parsed.map(lambda x: x is None) & bad).to_numpy()).tolist():
-        log.add("bad_date", layer=layer, file=file, row=rows[i], field=spec.name,
-                label=spec.label, value=values.iat[i])
-    return pd.to_datetime(parsed.map(lambda x: pd.NaT if x is None else x))
+        elif results[i] is None:
+            log.add("bad_date", layer=layer, file=file, row=rows[i], field=spec.name,
+                    label=spec.label, value=cell)
+    cleaned = [pd.NaT if r is None else r for r in results]
+    return pd.to_datetime(pd.Series(cleaned, index=values.index, dtype=object))
 
 
 def to_bool(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from fixture_files import METRIC, three_towns, to_lonlat, write_csv, write_shapefile, write_xlsx
 
@@ -215,3 +216,18 @@ def test_bd09_table_declared_in_toml(tmp_path: Path) -> None:
     want = gpd.GeoSeries.from_xy([lon], [lat], crs=4326).to_crs(METRIC).iloc[0]
     assert got.distance(want) < 0.5
     assert not [p for p in bundle.problems if p.layer == "enterprises"]
+
+
+def test_an_unreadable_date_is_reported_not_silently_emptied() -> None:
+    """pandas 3 turns the None a failed parse returns into NaT, which looked blank: each must be reported."""
+    from loaders.coerce import to_date
+    from loaders.problems import ProblemLog
+    from loaders.schema import FieldSpec
+
+    log = ProblemLog()
+    out = to_date(pd.Series(["2023-01-05", "不是日期", None, 45000, "2023年1月5日", "2023-02-30"]),
+                  FieldSpec("apply_date", "申请日", dtype="date"), rows=np.arange(2, 8), log=log,
+                  layer="ip_records", file="专利.xlsx")
+    assert [None if pd.isna(v) else v.date().isoformat() for v in out] == [
+        "2023-01-05", None, None, "2023-03-15", "2023-01-05", None]
+    assert [(p.row, p.code) for p in log] == [(3, "bad_date"), (7, "bad_date")]
