@@ -380,6 +380,7 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
     import io
 
     from dashboard.exports import write_atlas
+    from dashboard.store import is_store_location
 
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
@@ -389,13 +390,23 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
         raise ExportError(msg)
     _check_output(out)
     engine = Engine(open_data(args.path, as_of=args.as_of), year=args.year)
+    visits = None
+    if args.level == "grid" and is_store_location(args.path):  # a store's visits make the weekly visit sheets
+        from dashboard.access.settings import visit_today
+        from dashboard.engine.visits import firm_visits
+        from dashboard.store import Store
+        from dashboard.store.visits import Visits
+
+        store = Store(args.path)
+        visits = firm_visits(engine, Visits(store).current(), visit_today(store.info("demo_today")))
     buffer = io.BytesIO()
-    info = write_atlas(engine, args.level, buffer, args.metric, args.scheme, args.k)
+    info = write_atlas(engine, args.level, buffer, args.metric, args.scheme, args.k, visits=visits)
     _write_output(out, buffer.getvalue())
     parts = [f"封面 {info.count('cover')}", f"汇总表 {info.count('summary')}",
              f"{LEVEL_LABELS[args.level]} {info.count('area')}"]
     if info.count("visit"):
-        parts.append(f"专员走访清单 {info.count('visit')} 人（{info.count('visit') + info.count('visit-table')} 页）")
+        sheets = "专员走访清单" if visits is None else f"专员本周走访清单（{visits.today.isoformat()}）"
+        parts.append(f"{sheets} {info.count('visit')} 人（{info.count('visit') + info.count('visit-table')} 页）")
     print(f"已导出图集 {out}：共 {len(info.pages)} 页（{'，'.join(parts)}）")
     return EXIT_OK
 

@@ -47,7 +47,7 @@ from google.protobuf.message import DecodeError
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from dashboard.access.gate import LOGIN_TITLE
-from dashboard.access.roles import DENIED_TEXT
+from dashboard.access.roles import DENIED_TEXT, may_open
 from dashboard.access.settings import IDLE_MINUTES_ENV
 from dashboard.app_data import DATA_ENV, STORE_ENV
 from dashboard.bigscreen.page import IFRAME_TITLE
@@ -73,11 +73,13 @@ IDLE_MINUTES = "0.05"
 KIOSK_IFRAME = f'iframe[title="{IFRAME_TITLE}"]'
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
-VIEW_PATHS = [spec.url_path for spec in PAGES if spec.key in
-              ("overview", "town", "park", "my_grid", "service", "gi", "indicators", "changes")]
+VIEW_PATHS = [spec.url_path for spec in PAGES if may_open("commissioner", spec.key)]
+"""The pages a commissioner may open (the first page first)."""
 MENU_PATHS = [*VIEW_PATHS[1:], ""]
 """The commissioner's menu by link (the first page is at /), ending where it started."""
-ADMIN_PATHS = ["assignments", "data", "audit"]
+ADMIN_PATHS = [spec.url_path for spec in PAGES if not may_open("commissioner", spec.key)]
+"""Pages outside a commissioner's role (专员分配, 数据, 审计)."""
+LEADER_DENIED = [spec.url_path for spec in PAGES if not may_open("leader", spec.key)]
 
 TIMINGS: dict[str, list[float]] = {}
 """Role → login round trips (click 登录 → the first page's title visible), seconds."""
@@ -213,6 +215,8 @@ class Tab:
     step: str = "start"
     seen: dict[str, list[str]] = field(default_factory=dict)
     """Step → texts received in it (websocket frames decoded as UTF-8, frames' HTML)."""
+    wire: dict[str, list[str]] = field(default_factory=dict)
+    """Step → websocket frames only (what the server sent; the DOM also holds what was typed)."""
     exceptions: list[str] = field(default_factory=list)
     finished: int = 0
     """Script runs the server said were over (``script_finished``, a rerun's early end not counted)."""
@@ -226,6 +230,7 @@ class Tab:
     def _frame(self, payload: str | bytes) -> None:
         text = payload.decode("utf-8", errors="ignore") if isinstance(payload, bytes) else payload
         self.seen.setdefault(self.step, []).append(text)
+        self.wire.setdefault(self.step, []).append(text)
         if isinstance(payload, bytes):
             try:
                 msg = ForwardMsg.FromString(payload)
@@ -260,6 +265,10 @@ class Tab:
                 continue
         if self.page.locator("[data-testid='stException']").count():
             self.exceptions.append(f"{self.step}: {self.page.url}")
+
+    def sent(self, secret: str) -> list[str]:
+        """Steps in which the server sent ``secret`` over the websocket."""
+        return [step for step, texts in self.wire.items() if any(secret in t for t in texts)]
 
     def found(self, names: set[str]) -> dict[str, list[str]]:
         """Step → those of ``names`` seen in it (steps with none left out)."""
@@ -594,6 +603,7 @@ def test_commissioner_sees_only_their_cells(app: AccessApp, browser: Browser, sc
         leaks = tab.found(app.others)
         shown_mine = tab.found(app.mine)
         exceptions = tab.exceptions
+        assert tab.sent(CREDENTIALS["commissioner"][1]) == [], "the server sent the password back"
     assert exceptions == [], exceptions
     assert leaks == {}, (f"LEAK: names of firms outside {COMMISSIONER}'s cells reached their browser: "
                          + json.dumps({k: v[:5] for k, v in leaks.items()}, ensure_ascii=False))
@@ -645,7 +655,8 @@ def test_leader_sees_every_firm_but_not_the_admin_pages(app: AccessApp, browser:
         go_in_app(tab, f"/town?area={app.inside_town[0]}")
         assert heading(page) == app.inside_town[1]
         leader_saw = tab.found(app.others)
-        for path in ("data", "audit", "assignments"):
+        assert {"data", "audit"} <= set(LEADER_DENIED)
+        for path in LEADER_DENIED:
             go_in_app(tab, f"/{path}")
             assert_denied(page, f"leader /{path}")
         assert tab.exceptions == []
@@ -719,26 +730,31 @@ def test_logout_while_the_first_page_runs_leaves_no_credentials(idle_app: tuple[
             open_url(tab, f"{base}/?asof={asof}")
             page.get_by_label("用户名").fill(name)
             page.get_by_label("密码").fill(password)
+            tab.begin("login")
             page.get_by_role("button", name="登录").click()
             out = page.locator("[data-testid='stSidebar']").get_by_role("button", name="退出登录")
             out.wait_for(timeout=LOAD_TIMEOUT_MS)
             during = tab.running
+            tab.begin("退出登录 while the first page runs")
             before = tab.finished
             out.click()
             wait_idle(tab, before)
             assert heading(page) == LOGIN_TITLE
             left = (page.get_by_label("用户名").input_value(), page.get_by_label("密码").input_value())
+            tab.begin("登录 with nothing typed")
             before = tab.finished
             page.get_by_role("button", name="登录").click()  # nothing typed
             wait_idle(tab, before)
             back_in = "退出登录" in page.locator("[data-testid='stSidebar']").inner_text()
             tried.append({"asof": asof, "clicked_while_running": during, "form_after_logout": left,
-                          "登录_with_nothing_typed_logs_in": back_in})
+                          "登录_with_nothing_typed_logs_in": back_in,
+                          "password_sent_by_server_in": tab.sent(password)})
         if during:
             break
     print(f"\nquick logout: {tried}")
     assert any(t["clicked_while_running"] for t in tried), f"never clicked while the first page ran: {tried}"
-    bad = [t for t in tried if t["form_after_logout"] != ("", "") or t["登录_with_nothing_typed_logs_in"]]
+    bad = [t for t in tried if t["form_after_logout"] != ("", "") or t["登录_with_nothing_typed_logs_in"]
+           or t["password_sent_by_server_in"]]
     # PRODUCT BUG (when this fails): the login form keeps what was typed in the session state
     # (keys login.name / login.password, clear_on_submit=False); a run interrupted by 退出登录 never
     # drops it, so the login page comes back with the user name and the password filled in (the eye icon
@@ -795,7 +811,7 @@ def test_audit_log_names_what_happened(app: AccessApp) -> None:
     assert commissioner not in by.get("lockout", set()) and LOCK_USER not in by.get("login", set())
     denied = log[log["action"] == "denied"]
     pages = {(u, d.get("page")) for u, d in zip(denied["user"], denied["detail"], strict=True)}
-    assert {(commissioner, p) for p in ("data", "audit", "assignments")} <= pages, pages
+    assert {(commissioner, s.key) for s in PAGES if not may_open("commissioner", s.key)} <= pages, pages
     assert {(leader, "data"), (leader, "audit")} <= pages, pages
     downloads = log[log["action"] == "download"]
     what = [d.get("what", "") for d in downloads["detail"]]

@@ -4,14 +4,17 @@ A source (:class:`KioskSource`) is a data folder, or a store shown at its
 latest version in force (:mod:`dashboard.store`).  Its *signature* is cheap
 to take on every poll: a folder's files (:func:`dashboard.app_data.folder_signature`),
 a store's latest version id and the one before it (a new import or a
-withdrawal changes it; one query of the versions table).
+withdrawal changes it; one query of the versions table), and the id of the
+latest revision of its visit log with the day of the visit figures (a visit
+recorded, edited or deleted, or a new day, changes it; two small queries).
 
 A :class:`Snapshot` is the finished JSON the screen draws, built once per
 (source, signature, metric) and shared by every screen watching that source;
 the engines that built it are dropped, so a server showing the kiosk for days
 holds one small document per source.  A store's snapshot also has the
 本季度变化 frame when the store has a version before the latest
-(:func:`dashboard.bigscreen.payload.change_view`).
+(:func:`dashboard.bigscreen.payload.change_view`), and the 网格走访 frame when
+the store has a visit (:func:`dashboard.bigscreen.visits.visit_view`).
 
 The :class:`SnapshotStore` keeps the last snapshot that loaded (a screen keeps
 showing it while a newer version fails to load) and remembers the signature
@@ -32,17 +35,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import streamlit as st
 
 import loaders
+from dashboard.access.settings import visit_today
 from dashboard.app_data import DATA_ENV, STORE_ENV, Signature, data_folder, folder_signature
 from dashboard.bigscreen.payload import build_payload, change_view, to_script_json
 from dashboard.bigscreen.settings import ASOF_ENV, PARK_METRIC, SERVICE_METRIC
+from dashboard.bigscreen.visits import visit_view
 from dashboard.engine import Engine
 from dashboard.engine.memo import Memo
 from dashboard.store import Store, Version, is_database_url, is_store_location
 from dashboard.store.backends import backend_for
 from dashboard.store.demo import demo_store, demo_store_path
+from dashboard.store.visits import Visits
 
 LOG = logging.getLogger(__name__)
 
@@ -53,7 +60,10 @@ STORE_RETRY_S = 300.0
 """Seconds after which a store version that failed to load is tried again (a folder's is not: its files say)."""
 
 VERSION_MARK = "@version"
-"""First item of a store's signature: ``(("@version", latest version id, id of the one before or 0),)``."""
+"""First item of a store's signature: ``("@version", latest version id, id of the one before or 0)``."""
+
+VISITS_MARK = "@visits"
+"""Second item of a store's signature: ``("@visits", latest visit revision id or 0, day of the figures YYYYMMDD)``."""
 
 
 def _shown_location(location: str) -> str:
@@ -136,7 +146,7 @@ class KioskSource:
         except Exception:  # noqa: BLE001 - not there (yet), or the database is down: loading will say why
             return ()
         try:
-            return version_signature(store.active_versions())
+            return store_signature(store, store.active_versions())
         except Exception:  # noqa: BLE001 - idem
             return ()
         finally:
@@ -167,7 +177,7 @@ def kiosk_source(location: str | os.PathLike[str] | None = None) -> KioskSource:
 
 
 def version_signature(active: Sequence[Version]) -> Signature:
-    """A store's signature from its versions in force (oldest first): the latest and the one before it.
+    """The versions part of a store's signature, from its versions in force (oldest first): the latest, the one before.
 
     Examples
     --------
@@ -178,6 +188,28 @@ def version_signature(active: Sequence[Version]) -> Signature:
         return ()
     before = active[-2].version_id if len(active) > 1 else 0
     return ((VERSION_MARK, active[-1].version_id, before),)
+
+
+def visit_signature(store: Store) -> tuple[str, int, int]:
+    """``("@visits", id of the visit log's latest revision, day of the figures as YYYYMMDD)`` of ``store``.
+
+    Raises
+    ------
+    dashboard.access.settings.AccessSettingsError
+        ``IPGRID_TODAY`` is set to something that is not a date.
+    """
+    try:
+        stamp = Visits(store).stamp()
+    except sa.exc.DBAPIError:  # a store of an earlier release has no visit table: no visits
+        stamp = 0
+    day = visit_today(store.info("demo_today"))
+    return (VISITS_MARK, stamp, int(day.strftime("%Y%m%d")))
+
+
+def store_signature(store: Store, active: Sequence[Version]) -> Signature:
+    """A store's signature: :func:`version_signature` of ``active`` and :func:`visit_signature` (``()``: no version)."""
+    versions = version_signature(active)
+    return (*versions, visit_signature(store)) if versions else ()
 
 
 @dataclass(frozen=True)
@@ -223,25 +255,44 @@ class Failure:
 
 
 def _store_payload(source: KioskSource, metric: str) -> tuple[dict[str, Any], str | None, Signature]:
-    """The payload of a store's latest version in force (with 本季度变化 when there is one before it)."""
+    """The payload of a store's latest version in force (with 本季度变化 and 网格走访 when there is one)."""
     store = Store(source.location)
     try:
         active = store.active_versions()
         if not active:
             store.version()  # raises the message saying how to import a first version
+        signature = store_signature(store, active)  # before the visit log is read: a visit added meanwhile reloads
         wanted = os.environ.get(ASOF_ENV, "").strip()
         latest = store.version(wanted) if wanted else active[-1]
         bundle = store.open_bundle(latest)
         bundle.require_usable()
-        engine = Engine(bundle)
+        engines = {latest.version_id: Engine(bundle)}
+        engine = engines[latest.version_id]
         changes = None
         previous = store.previous(latest.as_of)
         if previous is not None:
-            changes = change_view(Engine(store.open_bundle(previous)), engine, previous.as_of, latest.as_of)
-        payload = build_payload(engine, metric, PARK_METRIC, SERVICE_METRIC, changes)
-        return payload, engine.settings.district.data_date or latest.as_of, version_signature(active)
+            engines[previous.version_id] = Engine(store.open_bundle(previous))
+            changes = change_view(engines[previous.version_id], engine, previous.as_of, latest.as_of)
+        payload = build_payload(engine, metric, PARK_METRIC, SERVICE_METRIC, changes,
+                                _visit_frame(store, active, latest, engines))
+        return payload, engine.settings.district.data_date or latest.as_of, signature
     finally:
         store.backend.sql.dispose()
+
+
+def _visit_frame(store: Store, active: Sequence[Version], shown: Version,
+                 engines: dict[int, Engine]) -> dict[str, Any] | None:
+    """The 网格走访 frame of version ``shown`` (``None`` without visits); ``engines``: those already built."""
+    log = Visits(store).current()
+    if not len(log):
+        return None
+    history = []
+    for version in active:  # every version in force up to the one shown, for 走访后培育成功率
+        if version.as_of <= shown.as_of:
+            if version.version_id not in engines:
+                engines[version.version_id] = Engine(store.open_bundle(version))
+            history.append((version.as_of, engines[version.version_id]))
+    return visit_view(engines[shown.version_id], log, visit_today(store.info("demo_today")), history)
 
 
 def build_snapshot(source: KioskSource | Path, signature: Signature, metric: str) -> Snapshot:

@@ -4,7 +4,8 @@
    set with textContent (never parsed as HTML).
 
    Rotation: district → what changed since the version before (a store only) →
-   each town (ranking order) → parks → GI areas → service network → again.  Any key or a click pauses/resumes; arrow keys / PageUp /
+   the grid's visits (a store with visits) → each town (ranking order) → parks →
+   GI areas → service network → again.  Any key or a click pauses/resumes; arrow keys / PageUp /
    PageDown step (presenter remotes).  window.kiosk exposes the state for tests. */
 (function () {
   "use strict";
@@ -163,11 +164,10 @@
     rankingRows(sp, D.service.ranking, { ranked: false });
   }
 
-  if (D.changes) {
-    var cp = byId("panel-changes");
-    panelHead(cp, D.changes.heading, D.changes.period);
+  // big figures two by two: number (coloured by its tone), unit, label
+  function figureBoxes(figures) {
     var figs = el("div", "change-figures");
-    D.changes.figures.forEach(function (f) {
+    figures.forEach(function (f) {
       var box = el("div", "change-figure");
       box.dataset.key = f.key;
       box.dataset.tone = f.tone;
@@ -178,7 +178,13 @@
       box.appendChild(el("div", "change-label", f.label));
       figs.appendChild(box);
     });
-    cp.appendChild(figs);
+    return figs;
+  }
+
+  if (D.changes) {
+    var cp = byId("panel-changes");
+    panelHead(cp, D.changes.heading, D.changes.period);
+    cp.appendChild(figureBoxes(D.changes.figures));
     var cov = el("div", "change-coverage");
     cov.appendChild(el("span", null, D.changes.coverage_label));
     cov.appendChild(el("b", null, D.changes.coverage_values));
@@ -189,6 +195,36 @@
     cp.appendChild(el("div", "sub", D.changes.lost_ip_text));
     cp.appendChild(el("div", "sub", D.changes.towns_title));
     rankingRows(cp, D.changes.towns, { ranked: false });
+  }
+
+  if (D.visits) {
+    var vp = byId("panel-visits");
+    panelHead(vp, D.visits.heading, D.visits.period);
+    vp.appendChild(figureBoxes(D.visits.figures));
+    vp.appendChild(el("div", "sub", D.visits.ranking_title));
+    rankingRows(vp, D.visits.ranking, { ranked: true });
+    // visits per month as bars over the map (lower right): heights are shares of the busiest month
+    var vm = byId("visit-months");
+    vm.appendChild(el("div", "legend-title", D.visits.months_title));
+    var bars = el("div", "month-bars");
+    var longest = 0;
+    D.visits.months.forEach(function (m) {
+      var col = el("div", "month");
+      col.dataset.month = m.month;
+      var track = el("div", "month-track");
+      var fill = el("i");
+      fill.style.height = (Math.max(0, Math.min(1, m.share)) * 100).toFixed(1) + "%";
+      fill.appendChild(el("span", "month-value", m.value));
+      track.appendChild(fill);
+      col.appendChild(track);
+      col.appendChild(el("span", "month-label", m.label));
+      bars.appendChild(col);
+      longest = Math.max(longest, String(m.value).length);
+    });
+    if (longest > 3) { bars.classList.add("long"); }
+    vm.appendChild(bars);
+    vm.appendChild(el("div", "legend-note", D.visits.months_note));
+    vm.hidden = false;
   }
 
   /* ---------------------------------------------------------------- legends */
@@ -217,6 +253,7 @@
   if (D.changes) {
     legend("changes", D.changes.heading, [{ color: D.changes.color, label: D.changes.towns_title }], null, false);
   }
+  if (D.visits) { legend("visits", D.visits.legend_title, D.visits.legend, D.visits.scheme, false); }
 
   /* ---------------------------------------------------------------- town box */
   var detailCells = [];
@@ -241,7 +278,7 @@
   pane("towns", 400); pane("parks", 410); pane("gi", 420); pane("service", 430);
   pane("town-labels", 610); pane("park-labels", 611); pane("gi-labels", 612); pane("change-labels", 613);
 
-  var labelGroups = { towns: [], parks: [], gi: [], changes: [] };  // names per view, in priority order
+  var labelGroups = { towns: [], parks: [], gi: [], changes: [], visits: [] };  // names per view, by priority
   // a name's colour and halo come with the data, chosen for the fill under it (dashboard/theme.py label_ink)
   function ink(node, style) {
     if (node && style) { node.style.color = style.color; node.style.textShadow = style.shadow; }
@@ -265,6 +302,12 @@
     return label(f.label_at, f.name, "town-label", "town-labels", f.label.all);
   });
   townOrder.forEach(function (i) { if (townLabels[i]) { labelGroups.towns.push(townLabels[i]); } });
+  if (D.visits) {  // the towns' names in the 网格走访 frame: by its ranking, then any town it does not list
+    var listed = D.visits.ranking.map(function (r) { return r.feature; });
+    listed.concat(townOrder.filter(function (i) { return listed.indexOf(i) < 0; })).forEach(function (i) {
+      if (townLabels[i]) { labelGroups.visits.push(townLabels[i]); }
+    });
+  }
   if (D.parks) {
     D.parks.features.forEach(function (f) {
       if (f.geometry) {
@@ -318,7 +361,7 @@
     var group = labelGroups[state.view] || [];
     var box = byId("map").getBoundingClientRect();
     var taken = [];  // the boxes drawn over the map count as taken
-    [byId("map-demo"), byId("town-box")].concat(Array.prototype.slice.call(byId("legends").children))
+    [byId("map-demo"), byId("town-box"), byId("visit-months")].concat(Array.prototype.slice.call(byId("legends").children))
       .forEach(function (node) {
         var r = node.getBoundingClientRect();
         if (r.width > 0 && r.height > 0) { taken.push(r); }
@@ -343,7 +386,7 @@
   map.on("moveend zoomend", declutter);
 
   var PANES = { towns: ["town-labels"], parks: ["parks", "park-labels"], gi: ["gi", "gi-labels"],
-                service: ["service"], changes: ["change-labels"] };
+                service: ["service"], changes: ["change-labels"], visits: ["town-labels"] };
   var ALL_PANES = ["parks", "gi", "service", "town-labels", "park-labels", "gi-labels", "change-labels"];
   function showPanes(view) {
     ALL_PANES.forEach(function (n) {
@@ -362,6 +405,9 @@
       if (view === "towns") {
         s = { color: P.background, weight: 1.2 * px, fillColor: f.fill, fillOpacity: O[townState(focus, i)], opacity: 1 };
         if (focus === i) { s.color = P.highlight; s.weight = 5 * px; }
+      } else if (view === "visits") {
+        s = { color: P.background, weight: 1.2 * px, fillColor: D.visits.fills[i].fill, fillOpacity: O.all,
+              opacity: 1 };
       } else if (view === "changes" && risen[i]) {
         s = { color: D.changes.color, weight: 2 * px, fillColor: D.changes.color, fillOpacity: D.changes.opacity,
               opacity: 1 };
@@ -377,7 +423,8 @@
       var node = m.getElement();
       if (node) {
         node.classList.toggle("focus", focus === i);
-        ink(node.firstChild, D.towns.features[i].label[townState(focus, i)]);
+        ink(node.firstChild, view === "visits" ? D.visits.fills[i].label
+                                               : D.towns.features[i].label[townState(focus, i)]);
       }
     });
   }
@@ -385,13 +432,15 @@
   /* ---------------------------------------------------------------- frames */
   var frames = [{ view: "towns", town: null }];
   if (D.changes) { frames.push({ view: "changes", town: null }); }
+  if (D.visits) { frames.push({ view: "visits", town: null }); }
   townOrder.forEach(function (i) { if (townLayers[i]) { frames.push({ view: "towns", town: i }); } });
   if (D.parks) { frames.push({ view: "parks", town: null }); }
   if (D.gi) { frames.push({ view: "gi", town: null }); }
   if (D.service) { frames.push({ view: "service", town: null }); }
   state.total = frames.length;
   var VIEW_TITLES = { towns: D.towns.title, parks: D.parks && D.parks.title, gi: D.gi && D.gi.title,
-                      service: D.service && D.service.title, changes: D.changes && D.changes.title };
+                      service: D.service && D.service.title, changes: D.changes && D.changes.title,
+                      visits: D.visits && D.visits.title };
   var nTowns = frames.filter(function (f) { return f.town !== null; }).length;
 
   function frameBounds(fr) {
@@ -407,6 +456,7 @@
       below = Math.max(below, box.offsetHeight);
     });
     if (fr.town !== null) { below = Math.max(below, byId("town-box").offsetHeight); }
+    if (fr.view === "visits") { below = Math.max(below, byId("visit-months").offsetHeight); }
     var side = Math.round(5 * remPx());  // room for names centred on areas near the edge
     var opts = { paddingTopLeft: [side, pad + Math.round(1.5 * remPx())],
                  paddingBottomRight: [side, pad + below] };

@@ -452,7 +452,7 @@ def change_view(old: Engine, new: Engine, date_from: str, date_to: str,
 
 
 def build_payload(engine: Engine, town_metric: str, park_metric: str, service_metric: str,
-                  changes: dict[str, Any] | None = None) -> dict[str, Any]:
+                  changes: dict[str, Any] | None = None, visits: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the big screen shows, for one loaded folder or store version.
 
     Parameters
@@ -464,13 +464,15 @@ def build_payload(engine: Engine, town_metric: str, park_metric: str, service_me
         service view's town ranking.
     changes
         The 本季度变化 frame (:func:`change_view`), for a store version with a version before it.
+    visits
+        The 网格走访 frame (:func:`dashboard.bigscreen.visits.visit_view`), for a store with visits.
 
     Returns
     -------
     dict
         JSON-ready: header facts, the four target cards and one entry per
-        view (``None`` for a view whose layer the folder lacks, and for
-        ``changes`` without a version before).
+        view (``None`` for a view whose layer the folder lacks, for
+        ``changes`` without a version before and for ``visits`` without a visit).
     """
     for key in (town_metric, park_metric, service_metric):
         if key not in METRICS:
@@ -494,6 +496,7 @@ def build_payload(engine: Engine, town_metric: str, park_metric: str, service_me
         "gi": gi_view(engine),
         "service": service,
         "changes": changes,
+        "visits": visits,
         "max_rows": MAX_RANKING_ROWS,
     }
 

@@ -8,7 +8,8 @@
   service points, parks or cells inside) and its figures table (value, the
   district's value, rank among the areas);
 * at grid level, when cells have commissioners, one visit sheet per
-  commissioner (:mod:`dashboard.exports.visits`).
+  commissioner (:mod:`dashboard.exports.visits`) — the weekly visit sheet
+  when the firms' visits are given (the data is a store).
 
 Pages are planned first (so the contents and "第 n 页 / 共 N 页" are right),
 then drawn one at a time into :class:`~matplotlib.backends.backend_pdf.PdfPages`:
@@ -34,6 +35,7 @@ from matplotlib.figure import Figure
 from dashboard.engine import LEVEL_LABELS, Engine
 from dashboard.engine.catalog import DEFAULT_METRIC, MAPPABLE_METRICS, MISSING_TEXT, cell_text, column_label, text_of
 from dashboard.engine.metrics import METRICS
+from dashboard.engine.visits import FirmVisits
 from dashboard.exports import furniture as fu
 from dashboard.exports.atlas_page import AtlasPage, page_footer
 from dashboard.exports.fonts import font
@@ -235,8 +237,11 @@ def _area_overlays(level: str) -> Overlays:
 
 
 def plan_atlas(engine: Engine, level: str, metric: str = DEFAULT_METRIC, scheme: str | None = None,
-               k: int | None = None) -> tuple[list[AtlasPage], MapView]:
-    """Every page of the atlas, in order, with its size and drawing function (nothing drawn yet)."""
+               k: int | None = None, *, visits: FirmVisits | None = None) -> tuple[list[AtlasPage], MapView]:
+    """Every page of the atlas, in order, with its size and drawing function (nothing drawn yet).
+
+    ``visits`` (each firm's, from a store) make the grid atlas's visit sheets the weekly ones.
+    """
     if level not in ATLAS_LEVELS:
         msg = f"图集的层级应为 {list(ATLAS_LEVELS)} 之一，而不是 {level!r}"
         raise ExportError(msg)
@@ -252,7 +257,7 @@ def plan_atlas(engine: Engine, level: str, metric: str = DEFAULT_METRIC, scheme:
     overlays = _area_overlays(level)
     areas = [AtlasPage("area", str(view.table["name"].iat[pos]), A4, _area(view, pos, overlays))
              for pos in _area_pages(view)]
-    visits = plan_visit_sheets(engine, view) if level == "grid" else []
+    sheets = plan_visit_sheets(engine, view, visits) if level == "grid" else []
     start = 2
     contents = [("汇总表", _range(start, len(summary)))]
     start += len(summary)
@@ -262,11 +267,12 @@ def plan_atlas(engine: Engine, level: str, metric: str = DEFAULT_METRIC, scheme:
         note = f"：{left_out} 个{LEVEL_LABELS[level]}过多，逐个分页从略，见汇总表"
     contents.append((f"各{LEVEL_LABELS[level]}分页（{len(areas)} 个{note}）", _range(start, len(areas))))
     start += len(areas)
-    if visits:
-        sheets = sum(1 for p in visits if p.kind == "visit")
-        contents.append((f"网格专员走访清单（{sheets} 人）", _range(start, len(visits))))
+    if sheets:
+        people = sum(1 for p in sheets if p.kind == "visit")
+        name = "网格专员走访清单" if visits is None else f"网格专员本周走访清单（{visits.today.isoformat()}）"
+        contents.append((f"{name}（{people} 人）", _range(start, len(sheets))))
     cover = AtlasPage("cover", "封面", A4, _cover(view, contents))
-    return [cover, *summary, *areas, *visits], view
+    return [cover, *summary, *areas, *sheets], view
 
 
 def _area_pages(view: MapView) -> list[int]:
@@ -285,7 +291,8 @@ def _range(start: int, count: int) -> str:
 
 
 def write_atlas(engine: Engine, level: str, out: str | os.PathLike[str] | io.BufferedIOBase,
-                metric: str = DEFAULT_METRIC, scheme: str | None = None, k: int | None = None) -> AtlasInfo:
+                metric: str = DEFAULT_METRIC, scheme: str | None = None, k: int | None = None, *,
+                visits: FirmVisits | None = None) -> AtlasInfo:
     """Write the atlas of ``level`` as one PDF.
 
     Parameters
@@ -298,6 +305,10 @@ def write_atlas(engine: Engine, level: str, out: str | os.PathLike[str] | io.Buf
         File path or binary file object.
     metric, scheme, k
         Theme of the maps and their classification.
+    visits
+        Each firm's visits (:func:`dashboard.engine.visits.firm_visits` of ``engine``): at grid level
+        the visit sheets are the weekly visit sheets for ``visits.today``.  ``None`` (a data folder):
+        the sheets without visits.
 
     Returns
     -------
@@ -309,7 +320,7 @@ def write_atlas(engine: Engine, level: str, out: str | os.PathLike[str] | io.Buf
     ExportError
         Unknown level or metric, or the folder has no areas of ``level``.
     """
-    pages, view = plan_atlas(engine, level, metric, scheme, k)
+    pages, view = plan_atlas(engine, level, metric, scheme, k, visits=visits)
     info = AtlasInfo()
     total = len(pages)
     title = f"{view.district_name}知识产权地图集（{LEVEL_LABELS[level]}）"
