@@ -9,9 +9,10 @@ The package root is the API; modules behind it may move.
 - :func:`build_payload` — everything the screen shows, from an engine.
 
 Modules: :mod:`~dashboard.bigscreen.settings` (typed settings),
-:mod:`~dashboard.bigscreen.payload` (engine → JSON), :mod:`~dashboard.bigscreen.page`
-(HTML document and page CSS; ``kiosk.html/.css/.js``), :mod:`~dashboard.bigscreen.data`
-(snapshots per version of a data folder or store), :mod:`~dashboard.bigscreen.app` (the Streamlit page),
+:mod:`~dashboard.bigscreen.payload` (engine → JSON; the 网格走访 frame in :mod:`~dashboard.bigscreen.visits`),
+:mod:`~dashboard.bigscreen.page` (HTML document and page CSS; ``kiosk.html/.css/.js``),
+:mod:`~dashboard.bigscreen.data` (snapshots per version of a data folder or store, with its visits),
+:mod:`~dashboard.bigscreen.app` (the Streamlit page),
 :mod:`~dashboard.bigscreen.cli` (the command).
 """
 

@@ -221,7 +221,7 @@ class Snapshot:
     source
         The data folder or store.
     signature
-        Its :meth:`KioskSource.signature` when read (for a store: of the versions read).
+        Its :meth:`KioskSource.signature` when read (for a store: of the versions and the visit log read).
     metric
         Metric of the town choropleth.
     payload_json

@@ -78,6 +78,9 @@ def font_path() -> Path:
     font_manager.fontManager.addfont(str(path))
     matplotlib.rcParams["pdf.fonttype"] = 42
     matplotlib.rcParams["ps.fonttype"] = 42
+    # text from data is drawn letter for letter: two "$" in a firm's name must not start mathtext
+    # (which would draw it otherwise, or fail on "$\\foo{$"); no export writes mathtext itself
+    matplotlib.rcParams["text.parse_math"] = False
     embed_truetype()
     return path
 

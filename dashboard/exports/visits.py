@@ -123,12 +123,12 @@ _text = text_of
 
 
 def plain(value: object) -> str:
-    r"""Text from data as matplotlib draws it letter for letter: ``$`` escaped, so two of them start no math.
+    """Text from data as drawn: its text (mathtext is off for every export, :func:`dashboard.exports.fonts.font`).
 
     >>> plain("A$x$B"), plain(None)
-    ('A\\$x\\$B', '')
+    ('A$x$B', '')
     """
-    return text_of(value).replace("$", r"\$")
+    return text_of(value)
 
 
 def fit_tail(text: str, width_mm: float, size_pt: float = TABLE_SIZE_PT) -> str:

@@ -23,7 +23,14 @@ from dashboard.maps import map_payload, show_map
 from dashboard.maps.shapes import bounds_of
 from dashboard.maps.views import add_firms, add_outline, add_service_points, firm_legend, fit, level_shapes, new_map
 from dashboard.maps.visits import add_visit_layer, visit_legend
-from dashboard.pages.visit_panel import VisitContext, visit_context, visit_list, visit_section, with_visits
+from dashboard.pages.visit_panel import (
+    VisitContext,
+    visit_context,
+    visit_list,
+    visit_section,
+    weekly_sheet_button,
+    with_visits,
+)
 
 PAGE = "my_grid"
 
@@ -135,6 +142,7 @@ def show_commissioner(data: LoadedData, who: str, controls: ui.Controls) -> None
                     f"**培育成功 {len(change.first_ip)} 家**，新增企业 {len(change.added)} 家",
                     help="培育成功：上期没有任何有效专利、商标、著作权，本期有；网格按当前编号对比")
     ctx = visit_context(data)
+    weekly_sheet_button(data, ctx, who)
     if ctx is not None:
         visit_section(data, ctx, who, firms)
         firms = with_visits(firms, ctx)

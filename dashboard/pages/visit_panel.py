@@ -22,9 +22,11 @@ from dashboard.access.session import current_viewer
 from dashboard.access.settings import reminder_months, visit_today
 from dashboard.app_data import LoadedData
 from dashboard.engine.catalog import format_number, text_of
+from dashboard.engine.metrics import METRICS
 from dashboard.engine.visits import FOLLOW_UP_LABELS, STATUS_LABELS, VISIT_KINDS, VISIT_NEEDS, FirmVisits, reminders
 from dashboard.store import Store
 from dashboard.store.visits import VisitError, VisitRecord, Visits
+from dashboard.ui.tables import safe_file_name
 from loaders import IpgridError
 
 PAGE = "my_grid"
@@ -37,6 +39,9 @@ VISIT_LIST_COLUMNS = ("visit_date", "firm_name", "kind", "needs", "outcome", "fo
 VISIT_LABELS = {"kind": "方式", "commissioner": "走访人"}
 
 DONE = f"{PAGE}.visit.done"
+
+HOLDINGS = ("invention_patents", "utility_models", "designs", "trademarks", "copyrights", "software_copyrights")
+"""Holdings named on a firm's card."""
 
 
 @dataclass(frozen=True)
@@ -127,8 +132,7 @@ def firm_card(data: LoadedData, ctx: VisitContext, who: str, index: int) -> None
     """One firm: what it holds, its last visits, and the 记录走访 form (for those who may record)."""
     row = data.engine.firm_table().loc[index]
     visit = ctx.firms.table.loc[index]
-    held = "、".join(f"{ui.column_label(k)} {format_number(row[k])}" for k in
-                     ("invention_patents", "utility_models", "designs", "trademarks", "software_copyrights")
+    held = "、".join(f"{METRICS[k].label} {METRICS[k].format(row[k])}" for k in HOLDINGS
                      if (pd.to_numeric(pd.Series([row[k]]), errors="coerce").fillna(0) > 0).iloc[0]) \
         or "暂无有效知识产权（培育对象）"
     st.markdown(f"**{ui.md_text(text_of(row['name']))}**　{ui.md_text(text_of(row['industry']))}　"
@@ -260,3 +264,23 @@ def with_visits(firms: pd.DataFrame, ctx: VisitContext) -> pd.DataFrame:
     out["visits"] = table["visits"]
     out["follow_up"] = table["follow_up"]
     return out
+
+
+def weekly_sheet_button(data: LoadedData, ctx: VisitContext | None, who: str) -> None:
+    """下载本周走访清单（PDF）: the printable sheet of this week's visits, made only when clicked (audited)."""
+    from dashboard.access.audit import audited
+    from dashboard.exports.visits import visit_sheet_pdf
+
+    engine = data.engine
+    firms = ctx.firms if ctx is not None else None
+    day = ctx.today if ctx is not None else visit_today()
+    stamp = (len(ctx.visits), int(ctx.visits["visit_id"].max()) if len(ctx.visits) else 0) if ctx is not None else ()
+
+    def make() -> bytes:
+        return engine.memo(("weekly-sheet", who, day.isoformat(), stamp),
+                           lambda: visit_sheet_pdf(engine, who, firms, today=day), volatile=True)
+
+    name = f"{safe_file_name(who)}_本周走访清单_{day.isoformat()}.pdf"
+    st.download_button("下载本周走访清单（PDF）", data=audited("export", name, make), file_name=name,
+                       mime="application/pdf", key=f"{PAGE}.weekly", on_click="ignore", icon=":material/print:",
+                       help="A4 横向：网格地图、逾期和到期的回访在前、留有记录栏，打印后带去走访")
