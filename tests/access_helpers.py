@@ -78,8 +78,8 @@ def firm_names(store: Path, commissioner: str | None = None) -> tuple[set[str], 
 
 def login(at: AppTest, name: str, password: str) -> AppTest:
     """Fill the login form and press 登录."""
-    at.text_input(key="login.name").input(name)
-    at.text_input(key="login.password").input(password)
+    next(t for t in at.text_input if t.label == "用户名").input(name)
+    next(t for t in at.text_input if t.label == "密码").input(password)
     next(b for b in at.button if b.label == "登录").click()
     return at.run()
 

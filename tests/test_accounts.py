@@ -11,6 +11,7 @@ import io
 import json
 import sqlite3
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,14 @@ def test_bigscreen_beyond_this_machine_needs_a_kiosk_account(grid_store: str, tm
     assert "--server.address 127.0.0.1" in ok("bigscreen", grid_store, "--dry-run")  # this machine: as before
     ok("user", "add", "wall", "--role", "kiosk", "--store", grid_store)
     assert "--server.address 0.0.0.0" in ok("bigscreen", grid_store, "--address", "0.0.0.0", "--dry-run")
+
+
+def test_a_made_up_name_locks_like_a_real_one(grid_store: str) -> None:
+    """The lock message must not tell which names are accounts: five failures of any name answer the same."""
+    accounts = Accounts(Store(grid_store))
+    assert add(grid_store, "real", "leader")[0] == 0
+    real = [accounts.login("real", f"bad-{i}").message for i in range(6)]
+    made_up = f"ghost-{uuid.uuid4().hex[:8]}"  # the count is the process's: a name no other test used
+    ghost = [accounts.login(made_up, f"bad-{i}").message for i in range(6)]
+    assert real == ghost
+    assert real[3] == WRONG_CREDENTIALS and "锁定" in real[4] and "锁定" in real[5]

@@ -9,11 +9,14 @@ stopped at the end.
 What is checked is what reaches the browser: every websocket frame the server
 sends (protobuf; Arrow tables and the maps' inline HTML carry names as UTF-8)
 and the HTML of every frame of the page (the maps are component iframes), after
-each step, and the workbooks downloaded.  A login lives in one Streamlit
+each step, and the workbooks and the week's visit sheet (PDF) downloaded.  A login lives in one Streamlit
 session (one websocket), so within a login the pages are opened in the app: by
 the sidebar's links, or — for URLs a person could type or tamper with — by
 moving the URL and letting Streamlit's own history handler navigate
 (:func:`go_in_app`), which sends the server exactly that path and query.
+
+When a run has ended is read from the websocket too (``script_finished``), not guessed
+from the DOM: a quick login-page run may never show as running there.
 
 The tests run in module order and the last one (:func:`test_audit_log_names_what_happened`)
 reads the audit the earlier ones left; run the whole module.
@@ -22,7 +25,10 @@ reads the audit the earlier ones left; run the whole module.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import statistics
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -444,6 +450,16 @@ def download_all(tab: Tab, buttons: Locator, folder: Path, prefix: str) -> list[
     return saved
 
 
+def pdf_text(path: Path) -> str:
+    """The text of a PDF (poppler's pdftotext), and again without white space (names wrapped in a cell)."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.fail("pdftotext not found: apt-get install poppler-utils")  # scripts/test.sh installs it
+    text = subprocess.run([tool, "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return text + "\n" + re.sub(r"\s+", "", text)
+
+
 def workbook_text(path: Path) -> str:
     """Every cell of every sheet of an .xlsx, one line per row."""
     book = openpyxl.load_workbook(path, read_only=True)
@@ -458,7 +474,7 @@ def check_workbooks(paths: list[Path], app: AccessApp) -> dict[str, int]:
     """Assert no workbook names a firm outside the cells; file name → how many of the commissioner's it names."""
     mine_in = {}
     for path in paths:
-        text = workbook_text(path)
+        text = pdf_text(path) if path.suffix == ".pdf" else workbook_text(path)
         leaked = found_names(text, app.others)
         assert leaked == [], f"LEAK: {path.name} names {len(leaked)} firms outside {COMMISSIONER}'s cells: {leaked[:5]}"
         mine_in[path.name] = len(found_names(text, app.mine))
@@ -553,6 +569,8 @@ def test_commissioner_sees_only_their_cells(app: AccessApp, browser: Browser, sc
                                         "my-grid-page")
         files["my_grid"] += download_all(tab, page.get_by_role("button", name="下载 Excel"), downloads_dir,
                                          "my-grid-targets")
+        files["my_grid_pdf"] = download_all(tab, page.get_by_role("button", name="下载本周走访清单（PDF）"),
+                                            downloads_dir, "my-grid-week")
         page.get_by_role("tab", name=f"全部企业（{len(app.mine)}）").click()
         files["my_grid"] += download_all(tab, page.get_by_role("button", name="下载 Excel"), downloads_dir,
                                          "my-grid-firms")
@@ -613,13 +631,14 @@ def test_commissioner_sees_only_their_cells(app: AccessApp, browser: Browser, sc
     assert any(f"area={town_id}" in step for step in shown_mine)
 
     # the workbooks: nothing outside the cells, and the firm tables do name theirs
-    for key in ("my_grid", "town", "town_outside"):
+    for key in ("my_grid", "my_grid_pdf", "town", "town_outside"):
         assert files[key], key
     counts = {key: check_workbooks(paths, app) for key, paths in files.items()}
     assert sum(counts["my_grid"].values()) > 0 and sum(counts["town"].values()) > 0, counts
     assert max(counts["my_grid"].values()) >= len(app.mine) * 0.9, counts["my_grid"]
     assert max(counts["town"].values()) >= town_mine * 0.9, counts["town"]
     assert sum(counts["town_outside"].values()) == 0, counts["town_outside"]
+    assert sum(counts["my_grid_pdf"].values()) > 0, counts["my_grid_pdf"]  # the week's sheet names their firms
     print(f"\ncommissioner {COMMISSIONER}: {len(seen_mine)} of their {len(app.mine)} firms seen, none of the "
           f"{len(app.others)} others; workbooks: " + json.dumps(counts, ensure_ascii=False))
 
@@ -805,6 +824,7 @@ def test_audit_log_names_what_happened(app: AccessApp) -> None:
     expect("lockout", {LOCK_USER})
     expect("denied", {commissioner, leader})
     expect("download", {commissioner})
+    expect("export", {commissioner})  # the week's visit sheet (PDF)
     expect("logout", {admin, commissioner2})
     assert missing == [], f"audit lacks {missing}; has {sorted(by.items())} (run the whole module)"
 

@@ -8,7 +8,6 @@ refusal, or the kiosk-token message and stops.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 
 import pandas as pd
@@ -32,6 +31,9 @@ from dashboard.access.session import (
 from dashboard.store.accounts import Accounts
 
 LOGIN_TITLE = "知识产权网格地图 · 登录"
+
+FORM_KEY = "ipgrid.login_form"
+"""Session-state key: how many login forms this session has been shown (their widgets' keys carry it)."""
 
 _REFUSAL_PRINTED: set[str] = set()
 
@@ -73,17 +75,19 @@ def login_page(mode: AccessMode) -> None:
         st.error("没有配置数据存储，无法登录。", icon=":material/error:")
         return
     accounts = Accounts(store)
-    with st.form("login", clear_on_submit=False, enter_to_submit=True):
-        name = st.text_input("用户名", key="login.name", max_chars=64, autocomplete="username")
-        password = st.text_input("密码", type="password", key="login.password", max_chars=256,
+    # Every form is new (its widgets' keys carry a counter): nothing typed into an earlier one — kept by
+    # the browser when a logout cut the first run after login short — can come back filled in.
+    form = int(st.session_state.get(FORM_KEY, 0))
+    with st.form(f"login.{form}", clear_on_submit=True, enter_to_submit=True):
+        name = st.text_input("用户名", key=f"login.name.{form}", max_chars=64, autocomplete="username")
+        password = st.text_input("密码", type="password", key=f"login.password.{form}", max_chars=256,
                                  autocomplete="current-password")
         submitted = st.form_submit_button("登录", type="primary")
     if submitted:
-        started = time.perf_counter()
         result = accounts.login(name, password, source=client_address())
+        st.session_state[FORM_KEY] = form + 1
         if result.outcome == "ok" and result.account is not None:
             start_session(result.account, store)
-            st.session_state["ipgrid.login_seconds"] = time.perf_counter() - started
             st.rerun()
         st.error(result.message, icon=":material/lock:")
     if mode.demo:
@@ -170,11 +174,32 @@ def account_box(viewer: Viewer, mode: AccessMode) -> None:
 
 
 def gate(mode: AccessMode) -> Viewer | None:
-    """Who this run serves, or ``None`` after drawing the refusal or the login page (the run then stops)."""
+    """Who this run serves, or ``None`` after drawing the refusal or the login page (the run then stops).
+
+    The login page answers at every page's address (a navigation of hidden pages that all draw it): the
+    menu of a session that just ended goes away, and the address asked for — ``/my-grid?commissioner=…`` —
+    is still the one shown after logging in.
+    """
     if mode.refused:
         refuse(mode)
         return None
     viewer = check_session(mode)
     if viewer is None:
-        login_page(mode)
+        from dashboard.pages import PAGES
+
+        def draw() -> None:
+            login_page(mode)
+
+        pages = [st.Page(_named(draw, spec.key), title=spec.title, url_path=spec.url_path, default=i == 0,
+                         visibility="hidden") for i, spec in enumerate(PAGES)]
+        st.navigation(pages, position="hidden").run()
     return viewer
+
+
+def _named(draw: Callable[[], None], key: str) -> Callable[[], None]:
+    """``draw`` under a name of its own (Streamlit tells callable pages apart by it)."""
+    def page() -> None:
+        draw()
+
+    page.__name__ = page.__qualname__ = f"login_{key}"
+    return page

@@ -93,7 +93,7 @@ def _label(row: pd.Series, visit: pd.Series) -> str:
     return f"{target}{text_of(row['name'])} · {last}{follow}"
 
 
-def show_reminders(ctx: VisitContext, firms: pd.DataFrame, who: str) -> None:
+def show_reminders(data: LoadedData, ctx: VisitContext, firms: pd.DataFrame, who: str) -> None:
     """The reminders line, and their list in an expander."""
     due = reminders(ctx.firms, firms, ctx.months)
     overdue = int((due["reason"] == "回访逾期").sum())
@@ -106,7 +106,8 @@ def show_reminders(ctx: VisitContext, firms: pd.DataFrame, who: str) -> None:
     if len(due):
         with st.expander(f"提醒（{len(due)}）", icon=":material/notifications:"):
             ui.show_table(due, key=f"{PAGE}.reminders", file_name=f"{who}_走访提醒",
-                          labels={"name": "企业名称", "reason": "提醒"})
+                          labels={"name": "企业名称", "reason": "提醒"},
+                          meta=ui.meta_rows(data, ("网格专员", who), ("统计日", ctx.today.isoformat())))
 
 
 def visit_section(data: LoadedData, ctx: VisitContext, who: str, firms: pd.DataFrame) -> None:
@@ -114,7 +115,7 @@ def visit_section(data: LoadedData, ctx: VisitContext, who: str, firms: pd.DataF
     done = st.session_state.pop(DONE, None)
     if done:
         st.success(done, icon=":material/check_circle:")
-    show_reminders(ctx, firms, who)
+    show_reminders(data, ctx, firms, who)
     if not len(firms):
         return
     how = ui.bind(PAGE, "sort", "stale", options=list(SORTS))

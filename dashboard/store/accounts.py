@@ -23,6 +23,8 @@ import hmac
 import json
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -55,6 +57,33 @@ _HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
 _DUMMY_HASH = _HASHER.hash("ipgrid-no-such-account")  # an unknown name costs as long as a known one
 
 Outcome = Literal["ok", "wrong", "locked"]
+
+
+class _GhostLocks:
+    """Failed logins of names that are no usable account, counted in this process as an account's would be."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[int, float]] = {}
+
+    def fail(self, name: str, limit: int, minutes: float) -> bool:
+        """Count a failure of ``name``; whether it is (now) "locked"."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._seen) > 10_000:  # a flood of made-up names: forget them rather than grow
+                self._seen.clear()
+            count, until = self._seen.get(name, (0, 0.0))
+            if until > now:
+                return True
+            count += 1
+            if count >= limit:
+                self._seen[name] = (0, now + minutes * 60)
+                return True
+            self._seen[name] = (count, 0.0)
+            return False
+
+
+_GHOSTS = _GhostLocks()
 
 
 class AccountError(StoreError, ValueError):
@@ -331,6 +360,10 @@ class Accounts:
             if account is not None and usable:
                 return self._failed(account, settings.lockout_failures, settings.lockout_minutes, source)
             self.record("login_failed", who, {"reason": reason, "source": source})
+            if _GHOSTS.fail(name, settings.lockout_failures, settings.lockout_minutes):
+                # a name that is no account answers as one would: the lock message tells nobody which names exist
+                return LoginResult("locked", message=self.locked_message(settings.lockout_failures,
+                                                                         settings.lockout_minutes))
             return LoginResult("wrong", message=WRONG_CREDENTIALS)
         if _HASHER.check_needs_rehash(stored):
             self._update(account.name, account.name, "user_rehash", {}, password_hash=_HASHER.hash(password))
