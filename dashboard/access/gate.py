@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard.access.roles import DENIED_TEXT, may
 from dashboard.access.session import (
+    FORM_KEY,
     LOCAL_VIEWER,
     NOTICE_KEY,
     WANT_LOGIN,
@@ -32,8 +33,7 @@ from dashboard.store.accounts import Accounts
 
 LOGIN_TITLE = "知识产权网格地图 · 登录"
 
-FORM_KEY = "ipgrid.login_form"
-"""Session-state key: how many login forms this session has been shown (their widgets' keys carry it)."""
+
 
 _REFUSAL_PRINTED: set[str] = set()
 
@@ -75,8 +75,9 @@ def login_page(mode: AccessMode) -> None:
         st.error("没有配置数据存储，无法登录。", icon=":material/error:")
         return
     accounts = Accounts(store)
-    # Every form is new (its widgets' keys carry a counter): nothing typed into an earlier one — kept by
-    # the browser when a logout cut the first run after login short — can come back filled in.
+    # The form after a login is a new one (its widgets' keys carry a counter, moved by start_session):
+    # nothing typed into the earlier one — kept by the browser when a logout cut the first run after
+    # login short — can come back filled in.  A failed attempt keeps the form (its fields cleared).
     form = int(st.session_state.get(FORM_KEY, 0))
     with st.form(f"login.{form}", clear_on_submit=True, enter_to_submit=True):
         name = st.text_input("用户名", key=f"login.name.{form}", max_chars=64, autocomplete="username")
@@ -85,9 +86,8 @@ def login_page(mode: AccessMode) -> None:
         submitted = st.form_submit_button("登录", type="primary")
     if submitted:
         result = accounts.login(name, password, source=client_address())
-        st.session_state[FORM_KEY] = form + 1
         if result.outcome == "ok" and result.account is not None:
-            start_session(result.account, store)
+            start_session(result.account, store)  # and the next login form is a new one (start_session)
             st.rerun()
         st.error(result.message, icon=":material/lock:")
     if mode.demo:

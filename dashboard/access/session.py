@@ -41,6 +41,9 @@ WANT_LOGIN = "ipgrid.want_login"
 NOTICE_KEY = "ipgrid.login_notice"
 """Session-state key: a message for the next login page (the session timed out, the account was disabled)."""
 
+FORM_KEY = "ipgrid.login_form"
+"""Session-state key: how many logins this session has had (the login form's widget keys carry it)."""
+
 LOCAL_NAME = "本机用户"
 """Who the person at the machine is in the audit when no login is needed."""
 
@@ -243,6 +246,7 @@ def start_session(account: Account, store: Store) -> None:
     record = SessionRecord(account=account.name, role=account.role, commissioner=account.commissioner,
                            store=store.location, started=now, last_seen=now)
     st.session_state[SESSION_KEY] = registry().add(record, access_settings().idle_minutes * 60)
+    st.session_state[FORM_KEY] = int(st.session_state.get(FORM_KEY, 0)) + 1
     st.session_state.pop(WANT_LOGIN, None)
 
 
