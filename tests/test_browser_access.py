@@ -61,6 +61,7 @@ from dashboard.engine import Engine
 from dashboard.pages import PAGES
 from dashboard.store import Store
 from dashboard.store.accounts import WRONG_CREDENTIALS, Accounts
+from dashboard.store.visits import Visits
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page, Response
@@ -659,6 +660,39 @@ def test_commissioner_my_grid_on_a_phone(app: AccessApp, browser: Browser, scree
         shot(page, screenshot_dir, "access-commissioner-my-grid-400.png", full_page=True)
         assert tab.found(app.others) == {}
         assert tab.exceptions == []
+
+        # record a visit in two taps: the firm, then 保存走访 (the date is the day's, 走访 the default)
+        visits = Visits(Store(app.store))
+        before = len(visits.current())
+        tab.begin("choose a firm")
+        done = tab.finished
+        firm = sorted(app.mine)[0]
+        picker = page.get_by_label("选择企业")
+        picker.tap()  # tap 1: the list of firms (searchable: the first letters find one)
+        picker.fill(firm)
+        page.get_by_role("option", name=re.compile(re.escape(firm))).first.tap()
+        wait_idle(tab, done)
+        page.get_by_role("button", name="保存走访").wait_for(timeout=LOAD_TIMEOUT_MS)
+        tab.begin("保存走访")
+        done = tab.finished
+        page.get_by_role("button", name="保存走访").click()
+        wait_idle(tab, done)
+        wait_for_map(page)
+        page.wait_for_timeout(800)
+        day = Store(app.store).info("demo_today")
+        assert f"已记录：{firm} {day} 走访。" in main_text(page)
+        log = visits.current()
+        assert len(log) == before + 1 and log.iloc[-1]["firm_name"] == firm
+        tab.capture()
+        shown = "\n".join(tab.seen.get("保存走访", []))
+        assert f"{day}（走访）" in shown or json.dumps(f"{day}（走访）")[1:-1] in shown  # the map's tooltip data
+        page.get_by_role("tab", name="走访记录").click()
+        page.wait_for_timeout(600)
+        assert tab.sent(firm), "the visit list (an Arrow table) names the firm"
+        widths = page.evaluate("() => ({doc: document.documentElement.scrollWidth, view: window.innerWidth})")
+        assert widths["doc"] <= widths["view"], widths  # still no horizontal scroll
+        shot(page, screenshot_dir, "visit-recorded-400.png", full_page=True)
+        assert tab.found(app.others) == {}
 
 
 # --------------------------------------------------------------------------- 3. a leader
