@@ -179,3 +179,13 @@ def test_what_each_scope_sees_and_may_record(district: tuple[Store, list[tuple[s
     # the figures are everyone's: a commissioner's view counts every firm of every town
     assert seen.area_visits(li, log, TODAY, "town", history).equals(seen.area_visits(engine, log, TODAY, "town",
                                                                                      history))
+
+
+def test_reminders_per_commissioner_are_counts(district: tuple[Store, list[tuple[str, Engine]]]) -> None:
+    store, history = district
+    engine = history[-1][1]
+    people = seen.commissioner_reminders(scoped(engine, Scope("commissioner", "李四")), Visits(store).current(),
+                                         TODAY, 6).set_index("name")
+    # 张三: 甲一 overdue, 乙一 last visited 2025-05-01 (> 6 months); 李四: 丙一 visited, follow-up not yet due
+    assert people.loc["张三", ["enterprises", "overdue", "stale", "never"]].tolist() == [3, 1, 1, 0]
+    assert people.loc["李四", ["enterprises", "overdue", "stale", "never"]].tolist() == [1, 0, 0, 0]

@@ -23,6 +23,7 @@ from dashboard.engine.visits import (
     area_visit_table,
     commissioner_visit_table,
     firm_visits,
+    reminders,
 )
 
 
@@ -76,6 +77,21 @@ def commissioner_visits(engine: Engine, visits: pd.DataFrame, today: dt.date,
     every = all_firm_visits(engine, visits, today, history)
     key = ("visit-commissioners", *_key(visits, today, [(a, e) for a, e in history]))
     return full.memo(key, lambda: commissioner_visit_table(full, every), volatile=True)
+
+
+def commissioner_reminders(engine: Engine, visits: pd.DataFrame, today: dt.date, months: int) -> pd.DataFrame:
+    """Per commissioner, how many of their firms are reminders: 回访逾期, 超过 N 个月未走访, 从未走访 (counts only)."""
+    full = _full(engine)
+    every = all_firm_visits(engine, visits, today)
+    rows = []
+    for name in full.commissioner_directory():
+        firms = full.firms_of(name)
+        if not len(firms):
+            continue
+        reasons = reminders(every, firms, months)["reason"]
+        rows.append({"name": name, "enterprises": len(firms), "overdue": int((reasons == "回访逾期").sum()),
+                     "stale": int(reasons.str.startswith("超过").sum()), "never": int((reasons == "从未走访").sum())})
+    return pd.DataFrame(rows, columns=["name", "enterprises", "overdue", "stale", "never"])
 
 
 def may_record(scope: Scope, engine: Engine, firm_index: int, commissioner: str) -> str | None:

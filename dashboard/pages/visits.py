@@ -77,10 +77,18 @@ def render() -> None:
         st.caption("还没有走访记录。")
 
     firms = data.engine.firm_table()
-    due = reminders(seen.firm_visit_table(data.engine, log, today), firms, reminder_months())
+    due = reminders(seen.firm_visit_table(data.engine, log, today), firms, reminder_months())  # the viewer's firms
     overdue = due[due["reason"] == "回访逾期"]
     st.subheader(f"回访逾期（{format_number(len(overdue))} 家）", anchor=False)
     ui.show_table(overdue, key=f"{PAGE}.overdue", file_name="回访逾期", labels={"name": "企业名称"},
+                  meta=ui.meta_rows(data, ("统计日", today.isoformat())))
+
+    months_limit = reminder_months()
+    people = seen.commissioner_reminders(data.engine, log, today, months_limit)
+    st.subheader("各网格专员的走访提醒", anchor=False)
+    labels = {"name": "网格专员", "overdue": "回访逾期（家）", "stale": f"超过 {months_limit} 个月未走访（家）",
+              "never": "从未走访（家）"}
+    ui.show_table(people, key=f"{PAGE}.people", file_name="各专员走访提醒", labels=labels,
                   meta=ui.meta_rows(data, ("统计日", today.isoformat())))
 
     st.subheader(f"走访记录（{format_number(len(records))} 条）", anchor=False)
