@@ -148,3 +148,13 @@ def write_grid_folder(root: Path, *, toml: str = TOML, error_row: bool = False,
 def version_tables(names: set[str]) -> set[str]:
     """The names of version tables (``v0001_enterprises`` …) among ``names``."""
     return {n for n in names if re.match(r"^v\d{4,}_", n)}
+
+
+def with_first_invention(folder: Path, firm: str = "甲二") -> Path:
+    """``write_grid_folder``'s folder with ``firm`` holding one invention (its first IP, for a later quarter)."""
+    csv = folder / "企业.csv"
+    lines = csv.read_text(encoding="utf-8-sig").splitlines()
+    lines = [",".join([*line.split(",")[:3], "1", line.split(",")[4]]) if line.startswith(f"{firm},") else line
+             for line in lines]
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    return folder

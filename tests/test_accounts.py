@@ -15,7 +15,17 @@ import uuid
 from pathlib import Path
 
 import pytest
-from store_helpers import import_folder, ok, ok_json, refused, run_cli, store_env, store_location, write_grid_folder
+from store_helpers import (
+    import_folder,
+    ok,
+    ok_json,
+    refused,
+    run_cli,
+    store_env,
+    store_location,
+    with_first_invention,
+    write_grid_folder,
+)
 
 from dashboard.access.scope import FULL_SCOPE, Scope, ScopedEngine, ScopeError, scoped, version_diff
 from dashboard.engine import Engine
@@ -270,13 +280,7 @@ def test_every_engine_member_is_classified() -> None:
 def test_a_diff_as_a_commissioner_sees_it(tmp_path: Path) -> None:
     """Next quarter 甲二 (张三's G1) gets its first invention: 张三 sees it in 培育成功, 李四 does not."""
     store = _grid_gpkg(tmp_path)
-    folder = write_grid_folder(tmp_path / "q2")
-    csv = folder / "企业.csv"
-    lines = csv.read_text(encoding="utf-8-sig").splitlines()
-    lines = [",".join([*line.split(",")[:3], "1", line.split(",")[4]]) if line.startswith("甲二,") else line
-             for line in lines]
-    csv.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
-    import_folder(store, folder, "2026-03-31")
+    import_folder(store, with_first_invention(write_grid_folder(tmp_path / "q2")), "2026-03-31")
     s = Store(store)
     old, new = (Engine(s.open_bundle(v)) for v in s.active_versions())
     zhang = scoped(new, Scope("commissioner", "张三"))

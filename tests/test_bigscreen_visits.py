@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from store_helpers import import_folder, store_env, write_grid_folder
+from store_helpers import import_folder, store_env, with_first_invention, write_grid_folder
 from test_bigscreen import IFRAME, RESOLUTIONS, Screen, kiosk_server
 
 from dashboard.access.settings import TODAY_ENV
@@ -54,14 +54,6 @@ PRIVATE = ("约定带代理机构上门", "联系人王五 13800000009")
 """An outcome and a note of a visit: they stay in the store."""
 
 
-def _second_quarter(folder: Path) -> Path:
-    """The folder with 甲二's first invention."""
-    csv = folder / "企业.csv"
-    lines = csv.read_text(encoding="utf-8-sig").splitlines()
-    lines = [",".join([*line.split(",")[:3], "1", line.split(",")[4]]) if line.startswith("甲二,") else line
-             for line in lines]
-    csv.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
-    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +67,7 @@ def bare_store(tmp_path: Path) -> Path:
     """The small district's two versions, no visit yet."""
     location = tmp_path / "store" / "ipgrid.gpkg"
     import_folder(str(location), write_grid_folder(tmp_path / "q2"), "2025-06-30")
-    import_folder(str(location), _second_quarter(write_grid_folder(tmp_path / "q4")), "2025-12-31")
+    import_folder(str(location), with_first_invention(write_grid_folder(tmp_path / "q4")), "2025-12-31")
     return location
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from store_helpers import import_folder, store_env, write_grid_folder
+from store_helpers import import_folder, store_env, with_first_invention, write_grid_folder
 
 from dashboard.access import visits as seen
 from dashboard.access.scope import Scope, scoped
@@ -36,13 +36,6 @@ __all__ = ["store_env"]
 TODAY = dt.date(2026, 1, 15)
 
 
-def _second_quarter(folder: Path) -> Path:
-    csv = folder / "企业.csv"
-    lines = csv.read_text(encoding="utf-8-sig").splitlines()
-    lines = [",".join([*line.split(",")[:3], "1", line.split(",")[4]]) if line.startswith("甲二,") else line
-             for line in lines]
-    csv.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
-    return folder
 
 
 @pytest.fixture
@@ -50,7 +43,7 @@ def district(tmp_path: Path) -> tuple[Store, list[tuple[str, Engine]]]:
     """The store with both versions and the four visits; (store, history)."""
     location = str(tmp_path / "s.gpkg")
     import_folder(location, write_grid_folder(tmp_path / "q2"), "2025-06-30")
-    import_folder(location, _second_quarter(write_grid_folder(tmp_path / "q4")), "2025-12-31")
+    import_folder(location, with_first_invention(write_grid_folder(tmp_path / "q4")), "2025-12-31")
     store = Store(location)
     history = [(v.as_of, Engine(store.open_bundle(v))) for v in store.active_versions()]
     engine = history[-1][1]
