@@ -161,20 +161,11 @@ def edit_form(data: LoadedData, ctx: VisitContext, past: pd.Series) -> None:
     visit_id = int(past["visit_id"])
     with st.expander(f"修改或删除 {past['visit_date']} 的走访记录", icon=":material/edit:"), \
             st.form(f"{PAGE}.visit.edit.{visit_id}", border=False):
-        day = st.date_input("走访日期", value=dt.date.fromisoformat(str(past["visit_date"])), max_value=ctx.today,
-                            format="YYYY-MM-DD")
-        kind = st.segmented_control("方式", VISIT_KINDS, default=past["kind"] if past["kind"] in VISIT_KINDS else None)
-        needs = st.pills("需求", VISIT_NEEDS, selection_mode="multi",
-                         default=[n for n in str(past["needs"]).split("、") if n in VISIT_NEEDS])
-        outcome = st.text_input("情况", value=str(past["outcome"]), max_chars=500)
-        note = st.text_area("备注", value=str(past["note"]), max_chars=2000, height=68)
-        follow = st.date_input("回访日期（可不填）", format="YYYY-MM-DD",
-                               value=dt.date.fromisoformat(str(past["follow_up"])) if past["follow_up"] else None)
+        given = visit_fields(ctx, past)
         left, right = st.columns(2)
         saved = left.form_submit_button("保存修改", icon=":material/save:")
         dropped = right.form_submit_button("删除这条记录", icon=":material/delete:")
     if saved or dropped:
-        given = VisitInput(day, kind or VISIT_KINDS[0], tuple(needs or ()), outcome, note, follow)
         change_visit(data, ctx, past, given, delete=bool(dropped))
 
 
@@ -200,20 +191,33 @@ def change_visit(data: LoadedData, ctx: VisitContext, past: pd.Series, given: Vi
     st.rerun()
 
 
+def visit_fields(ctx: VisitContext, past: pd.Series | None = None) -> VisitInput:
+    """The fields of a visit, empty for a new one (today, 走访) or filled with ``past`` (to correct it)."""
+    def day_of(text: object) -> dt.date | None:
+        return dt.date.fromisoformat(str(text)) if text else None
+
+    kind_default = VISIT_KINDS[0] if past is None else (past["kind"] if past["kind"] in VISIT_KINDS else None)
+    day = st.date_input("走访日期", value=ctx.today if past is None else day_of(past["visit_date"]),
+                        max_value=ctx.today, format="YYYY-MM-DD")
+    kind = st.segmented_control("方式", VISIT_KINDS, default=kind_default)
+    needs = st.pills("需求", VISIT_NEEDS, selection_mode="multi",
+                     default=[] if past is None else [n for n in str(past["needs"]).split("、") if n in VISIT_NEEDS])
+    outcome = st.text_input("情况", value="" if past is None else str(past["outcome"]), max_chars=500,
+                            placeholder="如：讲解了发明专利申请，企业有意向")
+    note = st.text_area("备注", value="" if past is None else str(past["note"]), max_chars=2000, height=68)
+    follow = st.date_input("回访日期（可不填）", value=None if past is None else day_of(past["follow_up"]),
+                           min_value=ctx.today if past is None else None, format="YYYY-MM-DD")
+    return VisitInput(day, kind or VISIT_KINDS[0], tuple(needs or ()), outcome, note, follow)
+
+
 def visit_form(data: LoadedData, ctx: VisitContext, who: str, index: int) -> None:
     """记录走访: date prefilled (today), 走访 by default; saved by one press of 保存走访."""
     with st.form(f"{PAGE}.visit.form.{index}", clear_on_submit=True, border=True):
         st.markdown("**记录走访**")
-        day = st.date_input("走访日期", value=ctx.today, max_value=ctx.today, format="YYYY-MM-DD")
-        kind = st.segmented_control("方式", VISIT_KINDS, default=VISIT_KINDS[0])
-        needs = st.pills("需求", VISIT_NEEDS, selection_mode="multi")
-        outcome = st.text_input("情况", max_chars=500, placeholder="如：讲解了发明专利申请，企业有意向")
-        note = st.text_area("备注", max_chars=2000, height=68)
-        follow = st.date_input("回访日期（可不填）", value=None, min_value=ctx.today, format="YYYY-MM-DD")
+        given = visit_fields(ctx)
         saved = st.form_submit_button("保存走访", type="primary", icon=":material/save:", width="stretch")
     if saved:
-        save_visit(data, ctx, who, index, VisitInput(day, kind or VISIT_KINDS[0], tuple(needs or ()), outcome,
-                                                     note, follow))
+        save_visit(data, ctx, who, index, given)
 
 
 @dataclass(frozen=True)
