@@ -651,6 +651,7 @@ def test_commissioner_my_grid_on_a_phone(app: AccessApp, browser: Browser, scree
         open_url(tab, f"{app.base}/my-grid")
         assert_login_page(page, "phone /my-grid")
         login(tab, "commissioner")
+        assert heading(page) == "我的网格"  # the address asked for is the page shown after logging in
         go_in_app(tab, "/my-grid")
         wait_for_map(page)
         page.wait_for_timeout(800)
