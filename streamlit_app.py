@@ -17,7 +17,7 @@ import loaders
 from dashboard import ui
 from dashboard.access.gate import account_box, denied_page, gate, kiosk_gate
 from dashboard.access.roles import may, may_open
-from dashboard.access.session import access_mode
+from dashboard.access.session import AccessMode, Viewer, access_mode, serving
 from dashboard.app_data import LOAD_ERROR, active_folder, add_warm_up, current_data
 from dashboard.bigscreen import run_kiosk
 from dashboard.maps import prepare_assets
@@ -48,6 +48,12 @@ def main() -> None:
     viewer = gate(mode)
     if viewer is None:
         return
+    with serving(viewer):  # one check of the session per run: data, downloads and audit ask no further
+        serve(mode, viewer)
+
+
+def serve(mode: AccessMode, viewer: Viewer) -> None:
+    """The pages of ``viewer``'s role (无权查看 for the others), on the data they may see."""
     prepare_assets(STATIC_DIR)
     add_warm_up(("地图上的企业信息", firm_tips))
     ui.start_run()

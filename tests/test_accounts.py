@@ -292,9 +292,9 @@ def test_a_diff_as_a_commissioner_sees_it(tmp_path: Path) -> None:
     assert areas.equals(version_diff(old, new, "town", 1).areas)  # every area's figures, as for everyone
 
 
-def test_bigscreen_beyond_this_machine_needs_a_kiosk_account(grid_store: str, tmp_path: Path) -> None:
-    if not grid_store.endswith(".gpkg"):
-        pytest.skip("the rule does not depend on the backend")
+def test_bigscreen_beyond_this_machine_needs_a_kiosk_account(tmp_path: Path) -> None:
+    """The rule does not depend on the backend: one GeoPackage store."""
+    grid_store = _grid_gpkg(tmp_path)
     err = refused(2, "bigscreen", grid_store, "--address", "0.0.0.0", "--dry-run")
     assert "拒绝启动" in err and f"ipgrid user add 大屏 --role kiosk --store {grid_store}" in err
     assert "拒绝启动" in refused(2, "bigscreen", str(tmp_path / "q"), "--address", "0.0.0.0", "--dry-run")

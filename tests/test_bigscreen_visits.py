@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -187,15 +188,21 @@ def test_no_frame_for_a_store_without_visits(bare_store: Path) -> None:
     assert doc["visits"] is None and doc["changes"] is not None
 
 
-def test_kiosk_document_names_no_firm(monkeypatch: pytest.MonkeyPatch, visited_store: Path) -> None:
-    """The whole kiosk document (the AppTest's iframe): the 网格走访 frame, and no firm, person or note."""
+def kiosk_on(monkeypatch: pytest.MonkeyPatch, store: Path) -> Any:
+    """An AppTest of ``kiosk.py`` on ``store`` with the kiosk's settings at their defaults (not yet run)."""
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("IPGRID_STORE", str(visited_store))
+    monkeypatch.setenv("IPGRID_STORE", str(store))
     monkeypatch.delenv("IPGRID_DATA", raising=False)
     for name in settings.ENV.values():
         monkeypatch.delenv(name, raising=False)
-    at = AppTest.from_file(str(ROOT / "kiosk.py"), default_timeout=120)
+    return AppTest.from_file(str(ROOT / "kiosk.py"), default_timeout=120)
+
+
+def test_kiosk_document_names_no_firm(monkeypatch: pytest.MonkeyPatch, visited_store: Path) -> None:
+    """The whole kiosk document (the AppTest's iframe): the 网格走访 frame, and no firm, person or note."""
+
+    at = kiosk_on(monkeypatch, visited_store)
     at.run()
     assert not at.exception
     frames = at.get("iframe")
@@ -252,13 +259,8 @@ def test_recording_a_visit_changes_the_payload_on_the_next_poll(visited_store: P
 
 def test_apptest_kiosk_reloads_after_a_visit(monkeypatch: pytest.MonkeyPatch, bare_store: Path) -> None:
     """The first visit recorded: the frame appears within two looks (as after an import)."""
-    from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("IPGRID_STORE", str(bare_store))
-    monkeypatch.delenv("IPGRID_DATA", raising=False)
-    for name in settings.ENV.values():
-        monkeypatch.delenv(name, raising=False)
-    at = AppTest.from_file(str(ROOT / "kiosk.py"), default_timeout=120)
+    at = kiosk_on(monkeypatch, bare_store)
     at.run()
     assert not at.exception
     assert '"visits":null' in str(at.get("iframe")[0].proto.srcdoc)

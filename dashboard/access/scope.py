@@ -188,9 +188,8 @@ class ScopedEngine(Engine):
         return frame.drop(columns=[c for c in CONTACT_COLUMNS if c in frame.columns])
 
     def sees_firm_keys(self) -> set[str]:
-        """Keys (:func:`~dashboard.engine.changes.firm_keys`) of the firms seen in this version."""
-        table = self._full.firm_table()
-        return set(firm_keys(table[self.firm_mask]).tolist())
+        """Keys (:func:`~dashboard.engine.changes.firm_keys`) of the firms seen in this version (once per scope)."""
+        return self.memo(("seen-firm-keys",), lambda: set(firm_keys(self._full.firm_table()[self.firm_mask]).tolist()))
 
     # -- firm-level answers, filtered ---------------------------------------------------------
 

@@ -20,6 +20,8 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -290,9 +292,24 @@ def check_session(mode: AccessMode) -> Viewer | None:
     return _viewer(record)
 
 
+_RUN = threading.local()
+"""The viewer of the script run on this thread (set by :func:`serving` around the pages)."""
+
+
+@contextmanager
+def serving(viewer: Viewer) -> Iterator[None]:
+    """Let :func:`current_viewer` answer ``viewer`` for the rest of this run, without asking the store again."""
+    _RUN.viewer = viewer
+    try:
+        yield
+    finally:
+        _RUN.viewer = None
+
+
 def current_viewer() -> Viewer:
     """Who this run serves, for code below the page gate (data, downloads, audit).
 
+    Inside :func:`serving` (every page run of ``streamlit_app.py``): the viewer the gate checked.
     Outside a Streamlit run (tests, the CLI): the local admin.
 
     Raises
@@ -301,6 +318,9 @@ def current_viewer() -> Viewer:
         Login is needed and this session has none (the gate in ``streamlit_app.py`` shows the login
         page before any page runs; this is the second lock on the same door).
     """
+    served = getattr(_RUN, "viewer", None)
+    if isinstance(served, Viewer):
+        return served
     if get_script_run_ctx() is None:
         return LOCAL_VIEWER
     record = registry().get(st.session_state.get(SESSION_KEY))

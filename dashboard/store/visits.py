@@ -22,12 +22,17 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sqlalchemy as sa
 
+from dashboard.engine.memo import Memo
 from dashboard.engine.visits import VISIT_COLUMNS, VISIT_KINDS, VISIT_NEEDS, empty_visits
 from dashboard.store import tables as tb
 from loaders.errors import StoreError
 
 if TYPE_CHECKING:
     from dashboard.store.store import Store
+
+
+_CURRENT = Memo(entries=8)
+"""(store location, stamp) → the visits in force: the last few states of the logs read."""
 
 
 class VisitError(StoreError, ValueError):
@@ -129,8 +134,11 @@ class Visits:
 
     def stamp(self) -> int:
         """The id of the latest revision written (0: none): it changes with every record, edit or deletion."""
-        with self.sql.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.max(tb.visits.c.id))).scalar() or 0)
+        try:
+            with self.sql.connect() as conn:
+                return int(conn.execute(sa.select(sa.func.max(tb.visits.c.id))).scalar() or 0)
+        except sa.exc.DBAPIError:  # a read-only store of an earlier release: no visits table, no visits
+            return 0
 
     def add_many(self, records: Iterable[VisitRecord], *, by: str, today: dt.date | None = None,
                  source_file: str = "") -> list[int]:
@@ -201,7 +209,16 @@ class Visits:
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in tb.visits.columns])
 
     def current(self) -> pd.DataFrame:
-        """Every visit in force (its latest revision, not deleted), by visit date: :data:`VISIT_COLUMNS`."""
+        """Every visit in force (its latest revision, not deleted), by visit date: :data:`VISIT_COLUMNS`.
+
+        Read once per state of the log (:meth:`stamp`, one small query) and shared: every page run
+        asks, and the log changes only when a visit is written.  Never change the frame in place.
+        """
+        key = (self.store.location, self.stamp())
+        found: pd.DataFrame = _CURRENT.get(key, self._read_current)
+        return found
+
+    def _read_current(self) -> pd.DataFrame:
         frame = self._frame()
         if not len(frame):
             return empty_visits()
