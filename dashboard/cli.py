@@ -41,6 +41,7 @@ from dashboard.engine.catalog import (
 )
 from dashboard.engine.grids import SHAPES, cell_count_text
 from dashboard.engine.targets import TargetStatus, status_text
+from dashboard.scale.cli import add_batch_options
 from dashboard.store import open_data
 from dashboard.store.cli import add_store_parsers
 from dashboard.store.user_cli import add_user_parser
@@ -142,7 +143,7 @@ def write_problems(problems: ProblemLog, path: Path) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    bundle = open_data(args.path, as_of=args.as_of, analysis=False)
+    bundle = open_data(args.path, as_of=args.as_of, district=args.district, analysis=False)
     problems = Engine(bundle).problems  # the loaders' problems + unmatched rights holders
     if args.json:
         json.dump(validation_report(bundle, problems), sys.stdout, ensure_ascii=False, indent=1)
@@ -166,14 +167,19 @@ def records_for_json(table: pd.DataFrame) -> list[dict[str, object]]:
     return [{k: _json_value(v) for k, v in row.items()} for row in rows]
 
 
+AREA_TABLE_KEYS = ("enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents",
+                   "high_value_inventions", "trademarks", "copyrights", "pledge_amount_wan", "area_km2",
+                   "population", "high_value_per_10k_pop", "service_coverage_rate")
+"""Columns of the plain-text area tables (``stats`` without ``--json``/``--csv``)."""
+
+
 def print_area_table(table: pd.DataFrame, title: str) -> None:
-    """A readable Chinese table of the main metrics, formatted with their units."""
+    """A readable Chinese table of the main metrics, formatted with their units (a 区县 column when there is one)."""
     print(title)
-    keys = ["enterprises", "enterprises_with_ip", "ip_coverage_rate", "invention_patents",
-            "high_value_inventions", "trademarks", "copyrights", "pledge_amount_wan", "area_km2",
-            "population", "high_value_per_10k_pop", "service_coverage_rate"]
-    header = [column_label("name")] + [column_label(k) for k in keys]
-    rows = [[str(row["name"])] + [cell_text(k, row[k]) for k in keys] for _, row in table.iterrows()]
+    keys = [k for k in AREA_TABLE_KEYS if k in table]
+    names = [k for k in ("district", "name") if k in table]
+    header = [column_label(k) for k in (*names, *keys)]
+    rows = [[str(row[k]) for k in names] + [cell_text(k, row[k]) for k in keys] for _, row in table.iterrows()]
     print(format_table(header, rows))
 
 
@@ -201,7 +207,7 @@ def check_generated_grid(engine: Engine) -> None:
 def _grid_engine(args: argparse.Namespace) -> Engine:
     """The engine of ``stats``: generated-grid options applied, checked, or noted as unused."""
     chosen = {"--cell-m": args.cell_m, "--shape": args.shape, "--over": args.over}
-    engine = Engine(open_data(args.path, as_of=args.as_of), year=args.year,
+    engine = Engine(open_data(args.path, as_of=args.as_of, district=args.district), year=args.year,
                     grid_cell_m=DEFAULT_GRID_CELL_M if args.cell_m is None else args.cell_m,
                     grid_shape=args.shape or "square", grid_over=args.over or "parks")
     if engine.has_layer("grids"):
@@ -215,6 +221,10 @@ def _grid_engine(args: argparse.Namespace) -> Engine:
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
+    if args.all_districts or args.workers is not None or args.scheduler or args.via:
+        from dashboard.scale.cli import all_district_stats
+
+        return all_district_stats(args)
     engine = _grid_engine(args)
     table = engine.stats(args.level)
     if args.json:
@@ -229,7 +239,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
-    engine = Engine(open_data(args.path, as_of=args.as_of))
+    engine = Engine(open_data(args.path, as_of=args.as_of, district=args.district))
     town = engine.stats("town")
     uncovered = engine.uncovered_firms()
     suggestions = engine.suggest_sites(args.suggest) if args.suggest else pd.DataFrame()
@@ -322,7 +332,7 @@ def print_targets(targets: pd.DataFrame, title: str) -> None:
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
-    engine = Engine(open_data(args.path, as_of=args.as_of))
+    engine = Engine(open_data(args.path, as_of=args.as_of, district=args.district))
     targets = engine.targets()
     if args.json:
         if not len(targets):
@@ -368,7 +378,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         msg = f"输出文件「{out.name}」的扩展名与格式 {fmt} 不符：请用 {FORMATS[fmt].suffix} 结尾"
         raise ExportError(msg)
     _check_output(out)
-    engine = Engine(open_data(args.path, as_of=args.as_of), year=args.year)
+    engine = Engine(open_data(args.path, as_of=args.as_of, district=args.district), year=args.year)
     data = export_map(engine, args.level, args.area, args.metric, fmt, args.size, args.scheme, args.k)
     _write_output(out, data)
     size = "" if fmt == "html" else f"，{PAGE_SIZES[args.size].label}"
@@ -389,7 +399,7 @@ def _cmd_atlas(args: argparse.Namespace) -> int:
         msg = f"图集是 PDF 文件：输出文件「{out.name}」请用 .pdf 结尾"
         raise ExportError(msg)
     _check_output(out)
-    engine = Engine(open_data(args.path, as_of=args.as_of), year=args.year)
+    engine = Engine(open_data(args.path, as_of=args.as_of, district=args.district), year=args.year)
     visits = None
     if args.level == "grid" and is_store_location(args.path):  # a store's visits make the weekly visit sheets
         from dashboard.access.settings import visit_today
@@ -476,9 +486,13 @@ PATH_HELP = "数据文件夹，或存储（.gpkg 文件、postgresql:// 地址�
 AS_OF_HELP = "存储中的数据截至日 YYYY-MM-DD（默认最新版本；只用于存储）"
 
 
+DISTRICT_HELP = "存储中的区县名称（存储中有多个区县时必须指定；只用于存储）"
+
+
 def _path_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", help=PATH_HELP)
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help=AS_OF_HELP)
+    p.add_argument("--district", metavar="NAME", help=DISTRICT_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -503,6 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="以 JSON 输出")
     fmt.add_argument("--csv", action="store_true", help="以 CSV 输出")
+    add_batch_options(p)
     p.set_defaults(func=_cmd_stats)
 
     p = sub.add_parser("coverage", help="服务站点覆盖：各镇街覆盖率、未覆盖企业、建议新增站点")

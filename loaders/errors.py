@@ -94,6 +94,14 @@ class StoreError(IpgridError):
     """A store cannot be opened or written: not a store, a newer format, a database that refuses."""
 
 
+class DistrictRequiredError(StoreError):
+    """A store of several districts was asked for a version without saying which district."""
+
+
+class DistrictNotFoundError(StoreError, ValueError):
+    """A district the store does not hold (the message lists those it has)."""
+
+
 class StoreBusyError(StoreError):
     """Another import or change holds the store; this one waited and gave up, nothing was written."""
 

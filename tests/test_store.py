@@ -114,9 +114,10 @@ sys.exit(main(sys.argv[1:]))
 def _start_import(location: str, folder: Path, mode: str, tmp_path: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "IPGRID_TEST_KILL_AT": mode, "PYTHONPATH": str(ROOT),
            "IPGRID_BACKUP_DIR": str(tmp_path / "pg-backups")}
+    district = "通州区" if folder == DEMO else "测试区"  # the demo (big enough to be caught writing): another district
     return subprocess.Popen([sys.executable, "-c", KILLER, "import", str(folder), "--store", location,
-                             "--as-of", "2025-12-31"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                             "--as-of", "2025-12-31", "--district", district], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def _writing_v2(location: str) -> Callable[[], bool]:

@@ -56,10 +56,28 @@ def print_import_summary(prepared: PreparedImport) -> None:
         _print_changes(prepared.diff, f"与上一版本（数据截至 {prepared.previous.as_of}）相比：")
 
 
+def district_view(location: str, district: str | None) -> Store:
+    """The store at ``location``, showing ``district`` (``--district``) when given.
+
+    Raises
+    ------
+    loaders.errors.DistrictNotFoundError
+        The store holds no such district.
+    """
+    store = Store(location)
+    return store if district is None else store.for_district(district)
+
+
+def add_district_option(p: argparse.ArgumentParser) -> None:
+    """``--district NAME``: which district of a store of several districts."""
+    p.add_argument("--district", metavar="NAME",
+                   help="区县名称（存储中有多个区县时必须指定；只有一个区县时可省略）")
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     as_of = checked_date(args.as_of)
     existing = Store(args.store) if backend_for(args.store).exists() else None  # a refused import creates nothing
-    prepared = prepare_import(Path(args.folder), as_of, store=existing, note=args.note or "")
+    prepared = prepare_import(Path(args.folder), as_of, store=existing, note=args.note or "", district=args.district)
     print_import_summary(prepared)
     if prepared.errors and not args.allow_errors:
         print(f"\n未导入：数据有 {prepared.errors} 条错误（见上表）。请修正后重新导入；"
@@ -67,21 +85,22 @@ def _cmd_import(args: argparse.Namespace) -> int:
         return EXIT_DATA_ERRORS
     store = existing or Store(args.store, create=True)
     version = store.commit(prepared, user=args.user)
-    print(f"\n已导入：存储 {store.location}，版本 {version.version_id}（数据截至 {version.as_of}）。")
+    where = f"区县 {version.district}，" if version.district else ""
+    print(f"\n已导入：存储 {store.location}，{where}版本 {version.version_id}（数据截至 {version.as_of}）。")
     return EXIT_OK
 
 
-def _version_row(v: Version) -> list[str]:
+def _version_row(v: Version, with_district: bool) -> list[str]:
     rows = v.rows
-    return [str(v.version_id), v.as_of, v.status_label, v.imported_at.replace("T", " ")[:19], v.imported_by,
-            format_number(rows.get("enterprises", 0)), format_number(rows.get("ip_records", 0)),
-            str(v.errors), str(v.warnings), v.note]
+    return [str(v.version_id), *([v.district] if with_district else []), v.as_of, v.status_label,
+            v.imported_at.replace("T", " ")[:19], v.imported_by, format_number(rows.get("enterprises", 0)),
+            format_number(rows.get("ip_records", 0)), str(v.errors), str(v.warnings), v.note]
 
 
 def _cmd_versions(args: argparse.Namespace) -> int:
     from dashboard.cli import format_table
 
-    store = Store(args.store)
+    store = district_view(args.store, args.district)
     if args.withdraw:
         version = store.withdraw(args.withdraw, user=args.user, note=args.note or "")
         print(f"已撤回：数据截至 {version.as_of} 的版本 {version.version_id}（仍保留在版本列表中）。", file=sys.stderr)
@@ -93,9 +112,11 @@ def _cmd_versions(args: argparse.Namespace) -> int:
     if not versions:
         print(f"存储 {store.location} 中还没有版本。")
         return EXIT_OK
-    header = ["版本", "数据截至", "状态", "导入时间", "导入人", "企业", "知识产权明细", "错误", "警告", "备注"]
+    several = len({v.district for v in versions}) > 1
+    header = ["版本", *(["区县"] if several else []), "数据截至", "状态", "导入时间", "导入人", "企业", "知识产权明细",
+              "错误", "警告", "备注"]
     print(f"存储：{store.location}")
-    print(format_table(header, [_version_row(v) for v in versions]))
+    print(format_table(header, [_version_row(v, several) for v in versions]))
     return EXIT_OK
 
 
@@ -122,7 +143,7 @@ def diff_of(store: Store, date_from: str | None, date_to: str | None, level: str
 def _cmd_diff(args: argparse.Namespace) -> int:
     from dashboard.cli import format_table
 
-    store = Store(args.store)
+    store = district_view(args.store, args.district)
     old, new, diff = diff_of(store, args.date_from, args.date_to, args.level)
     if args.json:
         doc = {"from": old.as_of, "to": new.as_of, **diff.to_json()}
@@ -207,7 +228,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_assign(args: argparse.Namespace) -> int:
-    store = Store(args.store)
+    store = district_view(args.store, args.district)
     store.assign(args.grid, args.commissioners, valid_from=args.valid_from, user=args.user, note=args.note or "")
     who = "、".join(args.commissioners) or "无人负责"
     print(f"已调整：网格 {args.grid} 自 {args.valid_from} 起由 {who} 负责。")
@@ -217,7 +238,7 @@ def _cmd_assign(args: argparse.Namespace) -> int:
 def _cmd_assignments(args: argparse.Namespace) -> int:
     from dashboard.cli import format_table
 
-    store = Store(args.store)
+    store = district_view(args.store, args.district)
     if args.history:
         table = store.assignment_history()
         if args.json:
@@ -257,6 +278,8 @@ def add_store_parsers(sub: Any) -> None:
     p.add_argument("--as-of", required=True, metavar="YYYY-MM-DD", help="数据截至日，如 2025-12-31")
     p.add_argument("--note", help="备注")
     p.add_argument("--allow-errors", action="store_true", help="数据有错误时仍导入（有错误的行不导入）")
+    p.add_argument("--district", metavar="NAME",
+                   help="区县名称：向一个市、省的存储添加或更新该区县（各区县的版本、设置和专员分配分开保存）")
     _user_option(p)
     p.set_defaults(func=_cmd_import)
 
@@ -265,6 +288,7 @@ def add_store_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.add_argument("--withdraw", metavar="YYYY-MM-DD", help="撤回该数据截至日的有效版本（保留在列表中）")
     p.add_argument("--note", help="撤回原因")
+    add_district_option(p)
     _user_option(p)
     p.set_defaults(func=_cmd_versions)
 
@@ -274,6 +298,7 @@ def add_store_parsers(sub: Any) -> None:
     p.add_argument("--to", dest="date_to", metavar="D2", help="较晚的数据截至日（默认最新版本）")
     p.add_argument("--level", choices=DIFF_LEVELS, default="town", help="区域层级（默认 town）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    add_district_option(p)
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("backup", help="把整个存储备份为一个 GeoPackage 文件")
@@ -301,6 +326,7 @@ def add_store_parsers(sub: Any) -> None:
     p.add_argument("commissioners", nargs="*", metavar="专员", help="负责该网格的专员姓名（可多个）")
     p.add_argument("--valid-from", required=True, metavar="YYYY-MM-DD", help="生效日期")
     p.add_argument("--note", help="备注")
+    add_district_option(p)
     _user_option(p)
     p.set_defaults(func=_cmd_assign)
 
@@ -309,4 +335,5 @@ def add_store_parsers(sub: Any) -> None:
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="数据截至日（默认最新版本）")
     p.add_argument("--history", action="store_true", help="列出全部调整记录")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    add_district_option(p)
     p.set_defaults(func=_cmd_assignments)

@@ -76,6 +76,11 @@ class PreparedImport:
     diff: VersionDiff | None
 
     @property
+    def district(self) -> str:
+        """The district this import adds a version to (``--district``, else the name in ``ipgrid.toml``)."""
+        return self.bundle.config.district.name
+
+    @property
     def errors(self) -> int:
         """Problems of severity error (rows or layers an import would refuse)."""
         return self.engine.problems.count(severity="error")
@@ -121,7 +126,7 @@ class PreparedImport:
         }
         return {
             "version_id": version_id, "as_of": self.as_of, "status": "active", "imported_at": at,
-            "imported_by": user, "note": self.note, "district": self.bundle.config.district.name,
+            "imported_by": user, "note": self.note, "district": self.district,
             "source_folder": str(self.bundle.folder), "config": codec.config_to_json(self.bundle.config),
             "layers": json.dumps(self.layer_meta, ensure_ascii=False),
             "files": json.dumps(self.files, ensure_ascii=False),
@@ -152,14 +157,56 @@ def _with_date(bundle: DataBundle, as_of: str) -> None:
         bundle.config = dataclasses.replace(bundle.config, district=dataclasses.replace(district, data_date=as_of))
 
 
-def prepare_import(folder: Path | str, as_of: str, *, store: Store | None = None, note: str = "",
-                   progress: Progress | None = None) -> PreparedImport:
-    """Read, validate and place a folder for import as version ``as_of``; write nothing.
+def _with_district(bundle: DataBundle, district: str | None) -> None:
+    """Name the folder's district ``district`` (refusing a folder whose ``ipgrid.toml`` names another)."""
+    if district is None:
+        return
+    wanted = district.strip()
+    if not wanted or any(ch in wanted for ch in "/\\\n\r\t"):
+        msg = f"区县名称不能为空，也不能含斜杠或换行，而不是「{district}」"
+        raise ImportRefusedError(msg)
+    given = (bundle.config.district.name or "").strip()
+    if given and given != wanted:
+        msg = (f"区县不一致：ipgrid.toml 中 [district] name 为「{given}」，导入时 --district 指定的是「{wanted}」；"
+               "请确认这是哪个区县的数据，改正其中之一后再导入")
+        raise ImportRefusedError(msg)
+    config = bundle.config
+    bundle.config = dataclasses.replace(config, district=dataclasses.replace(config.district, name=wanted))
+
+
+def district_store(store: Store, district: str, *, named: bool) -> Store | None:
+    """The view of ``store`` an import of ``district`` adds to; ``None`` when it is the district's first version.
 
     Raises
     ------
     loaders.errors.ImportRefusedError
-        ``as_of`` is not a date, or ``ipgrid.toml`` names another data date.
+        The store holds other districts and the import did not name its own
+        with ``--district`` (``named``): a folder of another district, or a
+        renamed one, is never added to a city's store by accident.
+    """
+    known = store.districts()
+    if district in known:
+        return store.for_district(district)
+    if known and not named:
+        listed = "、".join(d or "（未命名）" for d in known)
+        msg = (f"存储 {store.location} 已有区县：{listed}；本次导入的文件夹是「{district or '未命名区县'}」。"
+               f"向存储添加另一个区县时请用 --district {district or '区县名'} 明确指定")
+        raise ImportRefusedError(msg)
+    return None
+
+
+def prepare_import(folder: Path | str, as_of: str, *, store: Store | None = None, note: str = "",
+                   progress: Progress | None = None, district: str | None = None) -> PreparedImport:
+    """Read, validate and place a folder for import as version ``as_of`` of ``district``; write nothing.
+
+    ``district`` (``--district``) names the district in a store of several;
+    ``None`` takes the name in ``ipgrid.toml``.
+
+    Raises
+    ------
+    loaders.errors.ImportRefusedError
+        ``as_of`` is not a date, ``ipgrid.toml`` names another data date or
+        district, or the store holds other districts and ``district`` is not given.
     loaders.errors.UnusableLayerError
         The towns or enterprises cannot be used at all (their problems say why).
     loaders.IpgridError
@@ -173,18 +220,39 @@ def prepare_import(folder: Path | str, as_of: str, *, store: Store | None = None
 
     step("读取并检查数据文件", 0.0)
     bundle = load_folder(Path(folder), lambda text, i, n: step(text, 0.6 * i / max(n, 1)))
+    files = source_files(bundle)
+    return prepare_bundle(bundle, day, store=store, note=note, district=district, files=files, progress=step)
+
+
+def prepare_bundle(bundle: DataBundle, as_of: str, *, store: Store | None = None, note: str = "",
+                   district: str | None = None, files: list[dict[str, Any]] | None = None,
+                   progress: Progress | None = None) -> PreparedImport:
+    """:func:`prepare_import` of layers already read (a folder's, or a generated district's); write nothing.
+
+    Raises
+    ------
+    loaders.errors.ImportRefusedError, loaders.errors.UnusableLayerError
+        As :func:`prepare_import`.
+    """
+    day = checked_date(as_of)
+
+    def step(text: str, fraction: float) -> None:
+        if progress is not None:
+            progress(text, fraction)
+
     _with_date(bundle, day)
+    _with_district(bundle, district)
+    own = (district_store(store, bundle.config.district.name, named=district is not None)
+           if store is not None else None)
     bundle.require_usable()
     step("企业定位到镇街、园区、网格，知识产权匹配到企业", 0.6)
     engine = Engine(bundle)
     pre = precompute(engine)
-    step("计算文件校验值", 0.8)
-    files = source_files(bundle)
-    previous = store.previous(day) if store is not None else None
+    previous = own.previous(day) if own is not None else None
     diff = None
-    if store is not None and previous is not None:
+    if own is not None and previous is not None:
         step(f"与上一版本（{previous.as_of}）对比", 0.85)
-        diff = diff_engines(Engine(store.open_bundle(previous)), engine, "town")
+        diff = diff_engines(Engine(own.open_bundle(previous)), engine, "town")
     step("完成", 1.0)
-    return PreparedImport(bundle=bundle, engine=engine, precomputed=pre, as_of=day, note=note, files=files,
+    return PreparedImport(bundle=bundle, engine=engine, precomputed=pre, as_of=day, note=note, files=files or [],
                           previous=previous, diff=diff)

@@ -12,6 +12,7 @@ on it, every layer read only when first asked for.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import getpass
 import json
@@ -31,7 +32,13 @@ from dashboard.store import codec
 from dashboard.store import tables as tb
 from dashboard.store.backends import GeoPackageBackend, PostgisBackend, backend_for
 from loaders.bundle import DataBundle, Layer
-from loaders.errors import ImportRefusedError, StoreError, VersionNotFoundError
+from loaders.errors import (
+    DistrictNotFoundError,
+    DistrictRequiredError,
+    ImportRefusedError,
+    StoreError,
+    VersionNotFoundError,
+)
 from loaders.problems import ProblemLog
 
 if TYPE_CHECKING:
@@ -213,7 +220,14 @@ class _Tables:
 
 
 class Store:
-    """A store of versions in a GeoPackage file or a PostGIS database.
+    """A store of versions in a GeoPackage file or a PostGIS database, of one district or of several.
+
+    A store of a city or province holds several districts
+    (``ipgrid import … --district NAME``): each keeps its own versions,
+    settings (its metric CRS among them) and commissioner assignments, and a
+    :class:`Store` shows one of them at a time — the one named by
+    ``district``, or the only one there is.  :meth:`districts` lists them and
+    :meth:`for_district` gives the view of another.
 
     Parameters
     ----------
@@ -222,6 +236,10 @@ class Store:
     create
         Create the store when it does not exist yet (an import does; reading
         never does).
+    district
+        The district shown; ``None``: the store's only district (a store of
+        several districts then lists every version, but asks for a district
+        before it opens one).
 
     Raises
     ------
@@ -230,7 +248,9 @@ class Store:
         creating), a file that is not an ipgrid store, a store of another format.
     """
 
-    def __init__(self, location: str | os.PathLike[str], *, create: bool = False) -> None:
+    def __init__(self, location: str | os.PathLike[str], *, create: bool = False, district: str | None = None) -> None:
+        self.district: str | None = None if district is None else district.strip()
+        """The district this view shows (``None``: the store's only one)."""
         self.backend: GeoPackageBackend | PostgisBackend = backend_for(location)
         if not self.backend.exists():
             if not create:
@@ -260,10 +280,27 @@ class Store:
             msg = f"存储 {self.location} 的格式版本为 {value}，本程序只能读写格式 {tb.FORMAT}；请升级 ipgrid"
             raise StoreError(msg)
         with self.backend.sql.connect() as conn:
-            present = set(sa.inspect(conn).get_table_names())
+            inspector = sa.inspect(conn)
+            present = set(inspector.get_table_names())
+            missing_columns = {table: [c for c in columns if c not in
+                                       {col["name"] for col in inspector.get_columns(table)}]
+                               for table, columns in tb.ADDED_COLUMNS.items() if table in present}
         if not set(tb.OWN_TABLES) <= present:  # written before accounts or visits existed: the tables are added
             with contextlib.suppress(sa.exc.DBAPIError, OSError):  # read-only: it has no accounts, as before
                 self.backend.add_missing_own_tables()
+        if any(missing_columns.values()):
+            with contextlib.suppress(sa.exc.DBAPIError, OSError):  # read-only: read as one district, as before
+                self._add_columns(missing_columns)
+
+    def _add_columns(self, missing: dict[str, list[str]]) -> None:
+        """Columns a store of an earlier release lacks: ``district`` of the assignments, given its only district."""
+        with self.backend.sql.begin() as conn:
+            for table, columns in missing.items():
+                for column in columns:
+                    conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT ''"))
+            names = sorted({str(n) for n in conn.execute(sa.select(tb.versions.c.district).distinct()).scalars()})
+            if "district" in missing.get("ipgrid_assignments", []) and len(names) == 1:
+                conn.execute(sa.update(tb.assignments).values(district=names[0]))
 
     def info(self, key: str) -> str | None:
         """A value of ``ipgrid_store`` (``format``, ``created_at``, the demo's ``demo_today``), ``None`` when unset."""
@@ -277,19 +314,73 @@ class Store:
             conn.execute(sa.delete(tb.store_info).where(tb.store_info.c.key == key))
             conn.execute(sa.insert(tb.store_info).values(key=key, value=value))
 
+    # -- districts ----------------------------------------------------------------------------
+
+    def districts(self) -> list[str]:
+        """The districts the store holds, in the order of their first import."""
+        with self.backend.sql.connect() as conn:
+            rows = conn.execute(sa.select(tb.versions.c.district, sa.func.min(tb.versions.c.version_id))
+                                .group_by(tb.versions.c.district)).all()
+        return [str(name) for name, _ in sorted(rows, key=lambda r: r[1])]
+
+    def for_district(self, name: str) -> Store:
+        """The view of district ``name`` of this store (sharing its connection).
+
+        Raises
+        ------
+        loaders.errors.DistrictNotFoundError
+            The store has no version of that district (the message lists those it has).
+        """
+        wanted = name.strip()
+        known = self.districts()
+        if wanted not in known:
+            listed = "、".join(d or "（未命名）" for d in known) or "无"
+            msg = f"存储 {self.location} 中没有区县「{wanted}」；已有的区县：{listed}"
+            raise DistrictNotFoundError(msg)
+        view = copy.copy(self)
+        view.district = wanted
+        return view
+
+    @property
+    def district_key(self) -> str | None:
+        """The district whose versions, assignments and figures this view shows; ``None`` before any import.
+
+        Raises
+        ------
+        loaders.errors.DistrictRequiredError
+            The store holds several districts and none was chosen.
+        """
+        if self.district is not None:
+            return self.district
+        known = self.districts()
+        if len(known) > 1:
+            listed = "、".join(d or "（未命名）" for d in known)
+            msg = (f"存储 {self.location} 中有 {len(known)} 个区县（{listed}）；请指定其中一个"
+                   "（命令行加 --district 区县名；统计全部区县用 ipgrid stats … --all-districts）")
+            raise DistrictRequiredError(msg)
+        return known[0] if known else None
+
     # -- versions -----------------------------------------------------------------------------
 
     def versions(self) -> list[Version]:
-        """Every version, withdrawn ones too, by as-of date then import order."""
+        """Every version of the district shown (of every district when several and none chosen), withdrawn too.
+
+        Ordered by as-of date then import order; a version is superseded by a
+        later import of the same district and date.
+        """
+        query = sa.select(tb.versions).order_by(tb.versions.c.as_of, tb.versions.c.version_id)
+        if self.district is not None:
+            query = query.where(tb.versions.c.district == self.district)
         with self.backend.sql.connect() as conn:
-            rows = conn.execute(sa.select(tb.versions).order_by(tb.versions.c.as_of, tb.versions.c.version_id)).all()
-        latest: dict[str, int] = {}
+            rows = conn.execute(query).all()
+        latest: dict[tuple[str, str], int] = {}
         for r in rows:
             if r.status != "withdrawn":
-                latest[r.as_of] = r.version_id
+                latest[(r.district, r.as_of)] = r.version_id
         out = []
         for r in rows:
-            status = r.status if r.status == "withdrawn" or latest.get(r.as_of) == r.version_id else "superseded"
+            in_force = latest.get((r.district, r.as_of)) == r.version_id
+            status = r.status if r.status == "withdrawn" or in_force else "superseded"
             out.append(Version(
                 version_id=r.version_id, as_of=r.as_of, status=status, imported_at=r.imported_at,
                 imported_by=r.imported_by, note=r.note, district=r.district, source_folder=r.source_folder,
@@ -298,8 +389,15 @@ class Store:
         return out
 
     def active_versions(self) -> list[Version]:
-        """The version in force for each as-of date, oldest first."""
-        return [v for v in self.versions() if v.status == "active"]
+        """The version in force for each as-of date of the district shown, oldest first.
+
+        Raises
+        ------
+        loaders.errors.DistrictRequiredError
+            The store holds several districts and none was chosen.
+        """
+        key = self.district_key
+        return [v for v in self.versions() if v.status == "active" and (key is None or v.district == key)]
 
     def version(self, as_of: str | None = None) -> Version:
         """The version in force for ``as_of`` (YYYY-MM-DD), or the latest when ``None``.
@@ -418,8 +516,13 @@ class Store:
                                                "warnings": prepared.warnings})
         return next(v for v in self.versions() if v.version_id == vid)
 
+    def _all_version_ids(self) -> set[int]:
+        """Every version of every district (what owns a table)."""
+        with self.backend.sql.connect() as conn:
+            return {int(v) for v in conn.execute(sa.select(tb.versions.c.version_id)).scalars()}
+
     def _next_id(self) -> int:
-        ids = [v.version_id for v in self.versions()]
+        ids = list(self._all_version_ids())
         for name in self.backend.tables():
             found = tb.VERSION_TABLE.match(name)
             if found:
@@ -428,7 +531,7 @@ class Store:
 
     def _drop_orphans(self, conn: Connection) -> list[str]:
         """Remove tables of versions that were never committed (a killed import)."""
-        committed = {v.version_id for v in self.versions()}
+        committed = self._all_version_ids()
         orphans = sorted(name for name in self.backend.tables()
                          if (m := tb.VERSION_TABLE.match(name)) and int(m.group("id")) not in committed)
         if orphans:
@@ -476,13 +579,14 @@ class Store:
 
     def _record_assignments(self, conn: Connection, prepared: PreparedImport, who: str) -> None:
         """Record the imported cells' commissioners where they differ from those in force at the as-of date."""
-        current = self._assignments_at(conn, prepared.as_of)
+        district = prepared.district
+        current = self._assignments_at(conn, prepared.as_of, district)
         stamp = now_text()
         for grid_id, names in prepared.assignments().items():
             if current.get(grid_id, []) != names:
                 conn.execute(sa.insert(tb.assignments).values(
                     grid_id=grid_id, commissioners="、".join(names), valid_from=prepared.as_of, changed_by=who,
-                    changed_at=stamp, source="import", note=f"导入 {prepared.as_of}"))
+                    changed_at=stamp, source="import", note=f"导入 {prepared.as_of}", district=district))
 
     def assignment_stamp(self) -> int:
         """The id of the latest assignment change (0: none): it moves whenever what a version shows of it may change."""
@@ -490,13 +594,17 @@ class Store:
             return int(conn.execute(sa.select(sa.func.max(tb.assignments.c.id))).scalar() or 0)
 
     def assignment_history(self) -> pd.DataFrame:
-        """Every assignment change, oldest first (the columns of ``ipgrid_assignments``)."""
+        """Every assignment change of the district shown, oldest first (the columns of ``ipgrid_assignments``)."""
+        key = self.district_key or ""
         with self.backend.sql.connect() as conn:
-            rows = conn.execute(sa.select(tb.assignments).order_by(tb.assignments.c.id)).mappings().all()
+            rows = conn.execute(sa.select(tb.assignments).where(tb.assignments.c.district == key)
+                                .order_by(tb.assignments.c.id)).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in tb.assignments.columns])
 
-    def _assignments_at(self, conn: Connection, date: str) -> dict[str, list[str]]:
-        rows = conn.execute(sa.select(tb.assignments).where(tb.assignments.c.valid_from <= date)
+    def _assignments_at(self, conn: Connection, date: str, district: str | None = None) -> dict[str, list[str]]:
+        key = (self.district_key or "") if district is None else district
+        rows = conn.execute(sa.select(tb.assignments).where((tb.assignments.c.valid_from <= date)
+                                                            & (tb.assignments.c.district == key))
                             .order_by(tb.assignments.c.valid_from, tb.assignments.c.id)).all()
         out: dict[str, list[str]] = {}
         for r in rows:
@@ -522,10 +630,10 @@ class Store:
         with self.backend.lock("调整专员分配"):
             backup_before(self, "assign", who)
             with self.backend.sql.begin() as conn:
-                before = self._assignments_at(conn, day).get(grid_id)
+                before = self._assignments_at(conn, day, latest.district).get(grid_id)
                 conn.execute(sa.insert(tb.assignments).values(
                     grid_id=grid_id, commissioners="、".join(names), valid_from=day, changed_by=who,
-                    changed_at=now_text(), source="edit", note=note))
+                    changed_at=now_text(), source="edit", note=note, district=latest.district))
                 self._audit(conn, "assign", who, detail={"grid_id": grid_id, "from": before or [], "to": names,
                                                          "valid_from": day, "note": note})
 
@@ -541,10 +649,11 @@ class Store:
         with self.backend.sql.connect() as conn:
             if seen is not None:
                 later = conn.execute(sa.select(sa.func.count()).select_from(tb.assignments).where(
-                    (tb.assignments.c.valid_from <= date) & (tb.assignments.c.id > int(seen)))).scalar()
+                    (tb.assignments.c.valid_from <= date) & (tb.assignments.c.id > int(seen))
+                    & (tb.assignments.c.district == version.district))).scalar()
                 if not later:
                     return
-            history = self._assignments_at(conn, date)
+            history = self._assignments_at(conn, date, version.district)
         if history:
             apply_assignments(bundle, history)
 

@@ -69,7 +69,8 @@ assignments = Table(
     Column("changed_at", Text, nullable=False),
     Column("source", Text, nullable=False),
     Column("note", Text, nullable=False),
-    comment="网格专员分配及其历史：每行是某网格自某日起的专员（、分隔，空为无人负责）",
+    Column("district", Text, nullable=False, server_default=""),
+    comment="网格专员分配及其历史：每行是某区县某网格自某日起的专员（、分隔，空为无人负责）",
 )
 
 users = Table(
@@ -110,6 +111,9 @@ visits = Table(
     Column("source", Text, nullable=False),
     comment="网格专员走访记录：每次走访一行，修改另记一行（revision 加 1），最新一行为准；status=deleted 为删除",
 )
+
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {"ipgrid_assignments": ("district",)}
+"""Columns added to the store's own tables after their first release: added (empty) when an older store is opened."""
 
 OWN_TABLES = tuple(metadata.tables)
 """Names of the store's own tables."""
