@@ -31,10 +31,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import geopandas as gpd
+import pandas as pd
+import shapely
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -60,6 +64,12 @@ ASOF_PARAM = "asof"
 
 ASOF_KEY = "app.asof"
 """Widget key of the 数据截至 selector."""
+
+DISTRICT_PARAM = "district"
+"""URL parameter of the district shown, in a store of several districts (a city's or province's)."""
+
+DISTRICT_KEY = "app.district"
+"""Widget key of the 区县 selector."""
 
 NEXT_ASOF = "ipgrid.asof.next"
 """Session key: the as-of date to show on the next run (set after an import)."""
@@ -403,6 +413,8 @@ class LoadedData:
     """The store version shown."""
     versions: tuple[Version, ...] = ()
     """Every version in force in the store, oldest first (what the 数据截至 selector offers)."""
+    districts: tuple[str, ...] = ()
+    """Every district of the store when it holds several (what the 区县 selector offers), else empty."""
     scope: Scope = FULL_SCOPE
     """Whose view this is: :attr:`engine` (and every engine of :meth:`engine_of`) is scoped to it."""
 
@@ -589,6 +601,15 @@ def load_version(store: Store, version: Version, progress: Progress | None) -> L
     return item
 
 
+def chosen_district(districts: tuple[str, ...]) -> str:
+    """The district the session asked for (the 区县 selector, ``district=`` in the URL), else the store's first."""
+    if get_script_run_ctx() is None:
+        return districts[0]
+    from dashboard.ui.state import bind  # URL-bound session values; imported here: ui imports this module
+
+    return str(bind("app", DISTRICT_PARAM, districts[0], options=list(districts), key=DISTRICT_KEY).value)
+
+
 def chosen_version(versions: list[Version]) -> Version:
     """The version the session asked for (the 数据截至 selector, ``asof=`` in the URL), else the latest."""
     from dashboard.ui.state import bind  # URL-bound session values; imported here: ui imports this module
@@ -640,14 +661,17 @@ def current_store_data(location: str) -> LoadedData:
         The store cannot be opened or has no version in force.
     """
     store = Store(location)
+    districts = tuple(store.districts())
+    if len(districts) > 1:
+        store = store.for_district(chosen_district(districts))
     versions = store.active_versions()
     if not versions:
         store.version()  # raises the message saying how to import a first version
     version = chosen_version(versions)
     key = _version_key(store, version)
     item: LoadedData | None = data_store().peek(key)
-    if item is not None:
-        return dataclasses.replace(item, versions=tuple(versions))  # the store may have gained a version since
+    if item is not None:  # the store may have gained a version or a district since
+        return dataclasses.replace(item, versions=tuple(versions), districts=districts if len(districts) > 1 else ())
     with st.status(f"正在打开数据版本（数据截至 {version.as_of}）…", expanded=False) as status:
         bar = st.progress(0.0, text="开始")
 
@@ -656,7 +680,77 @@ def current_store_data(location: str) -> LoadedData:
 
         item = load_version(store, version, progress)
         status.update(label=f"已打开：数据截至 {version.as_of}（{item.seconds:.1f} 秒）", state="complete")
-    return dataclasses.replace(item, versions=tuple(versions))
+    return dataclasses.replace(item, versions=tuple(versions), districts=districts if len(districts) > 1 else ())
+
+
+REGION_DERIVED_ENTRIES = 16
+"""Results kept per :class:`RegionData` (one rendered map per metric and classification)."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """Every district of a store of several, side by side: what the 全部区县 page shows.
+
+    Attributes
+    ----------
+    districts
+        One row per district (``stats("district")`` of its latest version in
+        force, ``district`` first), with its outline (EPSG:4326) as geometry.
+    total
+        The region's one row (:func:`dashboard.engine.regions.region_total`).
+    as_of
+        District → the as-of date of the version counted.
+    seconds
+        How long computing it took (once per set of versions, shared by every session).
+    """
+
+    districts: gpd.GeoDataFrame
+    total: pd.DataFrame
+    as_of: dict[str, str]
+    seconds: float
+    _derived: Memo = dataclasses.field(default_factory=lambda: Memo(entries=REGION_DERIVED_ENTRIES),
+                                       compare=False, repr=False)
+
+    def memo(self, key: Hashable, compute: Callable[[], T], *, volatile: bool = False) -> T:
+        """``compute()`` once per ``key`` for these districts (the page's rendered maps), as :meth:`Engine.memo`.
+
+        Kept as long as this set of versions is, shared by every session; every
+        result is bounded (``volatile`` is accepted for the engine's signature).
+        """
+        return self._derived.get(key, compute)
+
+
+def region_data(location: str) -> RegionData:
+    """The districts of the store at ``location`` side by side, computed once per set of latest versions.
+
+    Each district is one task of :func:`dashboard.scale.run_batch`, run here one
+    after another (``workers=0``: a page run never starts a cluster), each
+    district's layers let go before the next is read.
+
+    Raises
+    ------
+    loaders.IpgridError
+        The store cannot be opened or a district cannot be counted.
+    """
+    from dashboard.engine.regions import region_total
+    from dashboard.scale import district_tasks, run_batch
+
+    tasks, _ = district_tasks(location, "district")
+    key = (location, (("@region", *((t.district, t.version_id, 0) for t in tasks)),))
+
+    def build() -> RegionData:
+        start = time.perf_counter()
+        result = run_batch(location, "district", workers=0)
+        outlines = [shapely.from_wkb(r.outline_wkb) for r in result.results]
+        districts = gpd.GeoDataFrame(result.table, geometry=outlines, crs="EPSG:4326")
+        total = region_total(result.table, f"全部 {len(districts)} 个区县")
+        return RegionData(districts=districts, total=total, as_of={r.district: r.as_of for r in result.results},
+                          seconds=time.perf_counter() - start)
+
+    item: RegionData = data_store().get(key, build)
+    return item
 
 
 def reload_data() -> None:

@@ -26,6 +26,7 @@ from dashboard.bigscreen.settings import (
     DEFAULT_INTERVAL_S,
     DEFAULT_POLL_S,
     DEFAULT_TOWN_METRIC,
+    DISTRICT_ENV,
     ENV,
     INTERVAL_RANGE_S,
     POLL_RANGE_S,
@@ -87,6 +88,7 @@ def add_bigscreen_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
                    help="数据文件夹，或存储（.gpkg 文件、postgresql:// 地址；显示最新的有效版本）"
                         "（默认 $IPGRID_STORE，其次 $IPGRID_DATA，都未设置时为示例数据）")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="存储中的数据截至日（默认最新有效版本；只用于存储）")
+    p.add_argument("--district", metavar="NAME", help="存储中有多个区县时显示哪一个（只用于存储）")
     p.add_argument("--port", type=integer_in(*PORT_RANGE, "端口"), default=DEFAULT_PORT,
                    help=f"端口 {PORT_RANGE[0]}–{PORT_RANGE[1]}（默认 {DEFAULT_PORT}）")
     p.add_argument("--address", default=DEFAULT_ADDRESS,
@@ -144,11 +146,15 @@ def bigscreen_command(args: argparse.Namespace) -> tuple[list[str], dict[str, st
         env.pop(STORE_ENV, None)  # a store in the environment would win over the folder given
         env[name] = value
     env.pop(ASOF_ENV, None)
-    if getattr(args, "as_of", None):
-        if env.get(STORE_ENV) is None and args.path:
-            msg = f"--as-of 只用于存储（.gpkg 文件或 postgresql:// 地址）；「{args.path}」是数据文件夹"
+    env.pop(DISTRICT_ENV, None)
+    for option, given in (("--as-of", getattr(args, "as_of", None)), ("--district", getattr(args, "district", None))):
+        if given and env.get(STORE_ENV) is None and args.path:
+            msg = f"{option} 只用于存储（.gpkg 文件或 postgresql:// 地址）；「{args.path}」是数据文件夹"
             raise StoreError(msg)
+    if getattr(args, "as_of", None):
         env[ASOF_ENV] = checked_date(args.as_of)
+    if getattr(args, "district", None):
+        env[DISTRICT_ENV] = str(args.district).strip()
     env[ENV["interval"]] = f"{args.interval:g}"
     env[ENV["poll"]] = f"{args.poll:g}"
     env[ENV["metric"]] = args.metric

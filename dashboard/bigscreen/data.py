@@ -42,7 +42,7 @@ import loaders
 from dashboard.access.settings import visit_today
 from dashboard.app_data import DATA_ENV, STORE_ENV, Signature, data_folder, folder_signature
 from dashboard.bigscreen.payload import build_payload, change_view, to_script_json
-from dashboard.bigscreen.settings import ASOF_ENV, PARK_METRIC, SERVICE_METRIC
+from dashboard.bigscreen.settings import ASOF_ENV, DISTRICT_ENV, PARK_METRIC, SERVICE_METRIC
 from dashboard.bigscreen.visits import visit_view
 from dashboard.engine import Engine
 from dashboard.engine.memo import Memo
@@ -142,7 +142,7 @@ class KioskSource:
         if not self.is_store:
             return folder_signature(self.location)
         try:
-            store = Store(self.location)
+            store = district_store_of(self.location)
         except Exception:  # noqa: BLE001 - not there (yet), or the database is down: loading will say why
             return ()
         try:
@@ -151,6 +151,19 @@ class KioskSource:
             return ()
         finally:
             store.backend.sql.dispose()
+
+
+def district_store_of(location: str) -> Store:
+    """The store a kiosk shows: the district ``$IPGRID_KIOSK_DISTRICT`` names in a store of several.
+
+    Raises
+    ------
+    loaders.errors.DistrictNotFoundError
+        The store holds no such district.
+    """
+    store = Store(location)
+    district = os.environ.get(DISTRICT_ENV, "").strip()
+    return store.for_district(district) if district else store
 
 
 def as_source(source: KioskSource | str | os.PathLike[str]) -> KioskSource:
@@ -256,7 +269,7 @@ class Failure:
 
 def _store_payload(source: KioskSource, metric: str) -> tuple[dict[str, Any], str | None, Signature]:
     """The payload of a store's latest version in force (with 本季度变化 and 网格走访 when there is one)."""
-    store = Store(source.location)
+    store = district_store_of(source.location)
     try:
         active = store.active_versions()
         if not active:

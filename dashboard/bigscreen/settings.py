@@ -48,6 +48,9 @@ PARK_METRIC = "invention_patents"
 SERVICE_METRIC = "service_coverage_rate"
 """Metric of the service-network view's town ranking."""
 
+DISTRICT_ENV = "IPGRID_KIOSK_DISTRICT"
+"""The district a kiosk shows of a store of several (``ipgrid bigscreen STORE --district NAME``)."""
+
 ASOF_ENV = "IPGRID_KIOSK_ASOF"
 """The as-of date of the store version the kiosk shows (``ipgrid bigscreen STORE --as-of D``); default the latest."""
 

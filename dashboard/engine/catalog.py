@@ -141,7 +141,7 @@ def _fields() -> dict[str, Column]:
         "outcome": "情况", "note": "备注", "firm_name": "企业名称", "entered_by": "录入人", "entered_at": "录入时间",
         "last_kind": "上次方式", "last_needs": "上次需求", "follow_up_label": "回访", "visit_label": "走访情况",
         "reason": "提醒", "month": "月份", "visit_id": "走访编号", "last_commissioner": "上次走访人",
-        "district": "区县",
+        "district": "区县", "as_of": "数据截至",
     }
     numbers = {
         "nearest_service_m": ("距最近站点", "米", 0), "radius_m": ("服务半径", "米", 0),

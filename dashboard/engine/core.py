@@ -28,7 +28,7 @@ from dashboard.engine.catalog import LEVEL_LABELS, LEVELS, MAPPABLE_METRICS, WAN
 from dashboard.engine.memo import Memo
 from dashboard.engine.metrics import METRICS
 from dashboard.engine.precomputed import Precomputed, grid_key
-from dashboard.engine.ranking import rank_values, share_of_top
+from dashboard.engine.ranking import ranked_table
 from dashboard.engine.rights import HolderMatching, RightsRollup, match_holders, rollup_rights
 from dashboard.engine.targets import target_progress
 from loaders import DataBundle, ProblemLog
@@ -681,13 +681,8 @@ class Engine:
             raise EngineInputError(msg)
 
         def build() -> pd.DataFrame:
-            table = pd.DataFrame(self.choropleth(level).drop(columns="geometry"))
-            ranks = rank_values(table[metric], table["name"], ascending=ascending)
-            table.insert(0, "rank", ranks.rank.to_numpy())
-            table.insert(1, "of", ranks.of)
-            table["share"] = share_of_top(table[metric])
-            table["pos"] = np.arange(len(table))
-            return table.iloc[ranks.order].reset_index(drop=True)
+            return ranked_table(pd.DataFrame(self.choropleth(level).drop(columns="geometry")), metric,
+                                ascending=ascending)
 
         return self._tables.get(("ranking", level, metric, ascending), build)
 

@@ -88,3 +88,19 @@ def share_of_top(values: np.ndarray | pd.Series) -> np.ndarray:
     ok = np.isfinite(v) & (v > 0)
     top = float(v[ok].max()) if ok.any() else 0.0
     return np.where(ok, v / top, 0.0) if top > 0 else np.zeros(len(v))
+
+
+def ranked_table(table: pd.DataFrame, metric: str, *, ascending: bool = False) -> pd.DataFrame:
+    """``table``'s rows (a copy) in rank order of ``metric``, with ``rank``, ``of``, ``share`` and ``pos``.
+
+    ``rank`` and ``of`` come first, ``share`` is the value ÷ the largest (for
+    bars) and ``pos`` the row's position in ``table`` — the columns of every
+    ranking the product shows (areas of a district, districts of a city).
+    """
+    out = pd.DataFrame(table).reset_index(drop=True)
+    ranks = rank_values(out[metric], out["name"], ascending=ascending)
+    out.insert(0, "rank", ranks.rank.to_numpy())
+    out.insert(1, "of", ranks.of)
+    out["share"] = share_of_top(out[metric])
+    out["pos"] = np.arange(len(out))
+    return out.iloc[ranks.order].reset_index(drop=True)

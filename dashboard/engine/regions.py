@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 
 from dashboard.engine import metrics as m
+from dashboard.engine.catalog import MAPPABLE_METRICS
+from dashboard.engine.ranking import ranked_table
+from loaders.errors import EngineInputError
 
 ADDITIVE: tuple[str, ...] = (*m.SUM_KEYS, "area_km2", "gi_count")
 """Columns of a district row that add up to the region's."""
@@ -44,3 +47,27 @@ def region_total(rows: pd.DataFrame, name: str, level: str = "region") -> pd.Dat
     table = m.tidy_types(m.derive_ratios(pd.DataFrame([out])))
     ordered = ["level", "id", "name", *[c for c in m.STATS_COLUMNS if c in table], *breakdowns]
     return table[[c for c in ordered if c in table]]
+
+
+def region_ranking(rows: pd.DataFrame, metric: str, *, ascending: bool = False) -> pd.DataFrame:
+    """The districts' rows ranked by ``metric``, the engine's one rule (:func:`~dashboard.engine.ranking.rank_values`).
+
+    The columns of :meth:`dashboard.engine.Engine.ranking`: ``rank``, ``of``,
+    then the rows' columns in display order, ``share`` (of the largest) and
+    ``pos`` (the row's position in ``rows``).
+
+    Raises
+    ------
+    loaders.errors.EngineInputError
+        ``metric`` is not a mappable metric.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"name": ["甲区", "乙区", "丙区"], "enterprises": [10, 30, 20]})
+    >>> region_ranking(rows, "enterprises")[["rank", "name"]].to_numpy().tolist()
+    [[1, '乙区'], [2, '丙区'], [3, '甲区']]
+    """
+    if metric not in MAPPABLE_METRICS:
+        msg = f"不能按指标 {metric!r} 排名；可用的指标：{', '.join(MAPPABLE_METRICS)}"
+        raise EngineInputError(msg)
+    return ranked_table(rows, metric, ascending=ascending)

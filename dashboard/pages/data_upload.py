@@ -138,7 +138,8 @@ def _check_form(store: Store) -> None:
         bar.progress(min(max(fraction, 0.0), 1.0), text=text)
 
     try:
-        prepared = prepare_import(folder, str(as_of), store=store, note=note.strip(), progress=progress)
+        prepared = prepare_import(folder, str(as_of), store=store, note=note.strip(), progress=progress,
+                                  district=store.district)  # a store of several districts: the one shown
     except IpgridError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         bar.empty()
@@ -203,7 +204,8 @@ def import_section(data: LoadedData) -> None:
     done = st.session_state.pop(f"{PAGE}.upload.done", None)
     if done:
         st.success(done, icon=":material/check_circle:")
-    st.caption(f"存储：{ui.md_text(data.store.location)}。上传的文件先检查并与上一版本对比，确认后才写入。")
+    into = f"，区县：{ui.md_text(data.store.district)}" if data.store.district else ""
+    st.caption(f"存储：{ui.md_text(data.store.location)}{into}。上传的文件先检查并与上一版本对比，确认后才写入。")
     pending = st.session_state.get(PENDING)
     if pending is None:
         _check_form(data.store)

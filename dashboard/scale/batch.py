@@ -39,6 +39,9 @@ from loaders.errors import EngineInputError, IpgridError
 CONNECT_TIMEOUT = "15s"
 """How long to wait for a cluster's scheduler before giving up with a message."""
 
+LOOPBACK = "127.0.0.1"
+"""Where a LocalCluster's scheduler, workers and (random-port) status page listen: this machine only."""
+
 
 class BatchError(IpgridError):
     """A batch could not run: no cluster to reach, no district to count."""
@@ -121,7 +124,8 @@ def _client(workers: int, scheduler: str | None) -> Iterator[tuple[Any, str]]:
         finally:
             client.close()
         return
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOOPBACK,
+                           dashboard_address=f"{LOOPBACK}:0",
                            silence_logs=logging.ERROR)
     client = Client(cluster)
     try:

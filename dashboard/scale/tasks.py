@@ -17,9 +17,13 @@ import time
 from dataclasses import dataclass
 
 import pandas as pd
+import shapely
 
 from dashboard.engine import DEFAULT_GRID_CELL_M, Engine
 from loaders.errors import IpgridError
+
+OUTLINE_TOLERANCE_DEG = 0.0005
+"""Simplification of a district's outline for the city/province map (about 50 m: invisible at that scale)."""
 
 DISTRICT_COLUMN = "district"
 """Column naming each row's district in a batch's table (and key of each ``--json`` record)."""
@@ -55,6 +59,8 @@ class DistrictResult:
     """Peak resident memory of the process that ran the task, over its life so far (a worker's high-water mark)."""
     worker: str
     """``host:pid`` of that process."""
+    outline_wkb: bytes = b""
+    """The district's outline (its towns' union, EPSG:4326, simplified to :data:`OUTLINE_TOLERANCE_DEG`) as WKB."""
 
 
 def peak_rss_bytes() -> int:
@@ -83,6 +89,7 @@ def run_district(task: DistrictTask) -> DistrictResult:
         engine = Engine(store.open_bundle(version), year=task.year, grid_cell_m=task.grid_cell_m)
         table = engine.stats(task.level).copy()
         firms = len(engine.firms)
+        outline = shapely.simplify(engine.areas("district").geometry.iloc[0], OUTLINE_TOLERANCE_DEG)
     except IpgridError as exc:
         raise DistrictTaskError(f"区县「{task.district}」（数据截至 {task.as_of}）：{exc}") from None
     table.insert(0, DISTRICT_COLUMN, task.district)
@@ -90,4 +97,4 @@ def run_district(task: DistrictTask) -> DistrictResult:
     gc.collect()  # the district's frames go before the next task comes: one district per worker at a time
     return DistrictResult(district=task.district, as_of=task.as_of, table=table, firms=firms,
                           seconds=time.perf_counter() - start, peak_rss_bytes=peak_rss_bytes(),
-                          worker=f"{socket.gethostname()}:{os.getpid()}")
+                          worker=f"{socket.gethostname()}:{os.getpid()}", outline_wkb=shapely.to_wkb(outline))

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard.store.cli import add_district_option, district_view
 from dashboard.store.store import Store, checked_date, default_user
 from dashboard.store.visits import Visits
 from dashboard.store.visits_import import VisitImport, import_visit_log
@@ -59,7 +60,7 @@ def print_visit_import(result: VisitImport, out: Any = None) -> None:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     log = read_visit_log(Path(args.file))  # before the store is opened: a file that cannot be read touches nothing
-    result = import_visit_log(Store(args.store), log, by=args.user or default_user())
+    result = import_visit_log(district_view(args.store, args.district), log, by=args.user or default_user())
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -122,6 +123,7 @@ def add_visits_parser(sub: Any) -> None:
     p.add_argument("--store", required=True, help="存储：.gpkg 文件或 postgresql:// 地址")
     p.add_argument("--json", action="store_true", help="以 JSON 输出：导入条数和问题")
     p.add_argument("--user", help="记录为录入人（默认当前系统用户）")
+    add_district_option(p)
     p.set_defaults(func=_cmd_import)
 
     p = commands.add_parser("list", help="列出在册的走访记录")

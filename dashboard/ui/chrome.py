@@ -16,7 +16,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.app_data import ASOF_KEY, ASOF_PARAM, YEAR_KEY, YEAR_PARAM, LoadedData, year_choices
+from dashboard.app_data import (
+    ASOF_KEY,
+    ASOF_PARAM,
+    DISTRICT_KEY,
+    DISTRICT_PARAM,
+    YEAR_KEY,
+    YEAR_PARAM,
+    LoadedData,
+    year_choices,
+)
 from dashboard.classify import DEFAULT_K, DEFAULT_SCHEME, SCHEMES
 from dashboard.engine import Kpi
 from dashboard.engine.catalog import (
@@ -76,11 +85,24 @@ def meta_rows(data: LoadedData, *extra: tuple[str, str]) -> list[tuple[str, str]
     engine = data.engine
     rows = [("区县", engine.settings.district.name or "—"), ("数据截至", engine.data_date),
             ("来源", engine.source), ("数据文件夹", str(data.folder))]
+    return _whose_view(data, rows) + list(extra)
+
+
+def region_meta_rows(data: LoadedData, name: str, as_of: Mapping[str, str],
+                     *extra: tuple[str, str]) -> list[tuple[str, str]]:
+    """Rows of the 说明 sheet of a workbook of several districts: which, each one's 数据截至, whose view."""
+    rows = [("范围", name), ("数据截至", "；".join(f"{d} {date}" for d, date in as_of.items()))]
+    return _whose_view(data, rows) + list(extra)
+
+
+def _whose_view(data: LoadedData, rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``rows`` with the viewer's scope (when not everything) after them and the demo label before them."""
+    out = [*rows]
     if not data.scope.is_everything:
-        rows.append(("可见范围", data.scope.label()))
+        out.append(("可见范围", data.scope.label()))
     if data.is_demo:
-        rows.insert(0, ("说明", DEMO_BADGE))
-    return rows + list(extra)
+        out.insert(0, ("说明", DEMO_BADGE))
+    return out
 
 
 def problems_banner(data: LoadedData) -> None:
@@ -159,6 +181,7 @@ def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: 
             if data.version is None:
                 st.caption(f"数据：{md_text(name)}（{md_text(data.folder.name)}）")
             else:
+                district_selector(data)
                 version_selector(data)
             year_selector(data)
             if data.is_demo:
@@ -198,6 +221,15 @@ def year_selector(data: LoadedData) -> None:
     labels = {0: f"数据截至日（{data.engine.data_date}）", **{y: f"{y} 年末" for y in years}}
     st.selectbox("统计年份", options, key=YEAR_KEY, format_func=label_of(labels),
                  help="按该年末有效的专利、商标统计（需要带申请日、授权公告日的知识产权明细）")
+
+
+def district_selector(data: LoadedData) -> None:
+    """The 区县 selector of a store of several districts (``district=`` in the URL); nothing for one district."""
+    if len(data.districts) < 2:
+        return
+    bind("app", DISTRICT_PARAM, data.districts[0], options=list(data.districts), key=DISTRICT_KEY)
+    st.selectbox("区县", list(data.districts), key=DISTRICT_KEY,
+                 help="存储中有多个区县；选择后所有页面显示该区县（各区县的版本、设置和专员分配分开保存）")
 
 
 def version_selector(data: LoadedData) -> None:
