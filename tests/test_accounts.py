@@ -209,6 +209,24 @@ def test_restore_keeps_the_accounts_of_now(tmp_path: Path) -> None:
     assert Accounts(Store(store)).login("ld", PASSWORD).outcome == "ok"
 
 
+def test_a_lost_store_restored_into_a_new_one_gets_its_accounts_and_visits(tmp_path: Path) -> None:
+    from dashboard.store.visits import VisitRecord, Visits
+
+    store = str(tmp_path / "s.gpkg")
+    import_folder(store, write_grid_folder(tmp_path / "q"), "2025-12-31")
+    assert add(store, "ld", "leader")[0] == 0
+    Visits(Store(store)).add_many([VisitRecord("甲二", "甲二", "张三", "2025-11-03")], by="张三")
+    backup = tmp_path / "b.gpkg"
+    ok("backup", store, "--out", backup)
+    new = str(tmp_path / "new" / "s.gpkg")  # the server was lost: a new store from the night's backup
+    ok("restore", new, "--from", backup)
+    assert Accounts(Store(new)).login("ld", PASSWORD).outcome == "ok"
+    assert list(Visits(Store(new)).current()["firm_name"]) == ["甲二"]
+    Visits(Store(new)).add_many([VisitRecord("丙一", "丙一", "李四", "2025-12-01")], by="李四")
+    ok("restore", new, "--from", backup)  # an older backup again: the visit recorded since is kept
+    assert sorted(Visits(Store(new)).current()["firm_name"]) == ["丙一", "甲二"]
+
+
 def test_a_store_of_an_earlier_release_gains_the_accounts_table(tmp_path: Path) -> None:
     store = tmp_path / "s.gpkg"
     import_folder(str(store), write_grid_folder(tmp_path / "q"), "2025-12-31")

@@ -132,6 +132,33 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, object]]:
     return [{str(k): v for k, v in r.items()} for r in plain.to_dict("records")]
 
 
+def kept_records(store: Store, backup: Store) -> dict[str, pd.DataFrame]:
+    """The accounts and visits a restore of ``backup`` into ``store`` leaves in place.
+
+    They are not the imported content.  A store with accounts keeps its own
+    (a restore never revives an old password); a store without any — a new
+    one, after the old was lost — gets the backup's, or nobody could log in.
+    Visits are never lost: a visit's rows are only ever added, so the store's
+    and the backup's are put together, each row once (by visit and revision).
+
+    Raises
+    ------
+    loaders.errors.StoreError
+        The two logs number different visits alike (a backup of another store).
+    """
+    accounts = _own_frame(store, tb.users.name)
+    if accounts.empty:
+        accounts = _own_frame(backup, tb.users.name)
+    current, saved = _own_frame(store, tb.visits.name), _own_frame(backup, tb.visits.name)
+    visits = (pd.concat([saved, current], ignore_index=True)
+              .drop_duplicates(subset=["visit_id", "revision"], keep="last").sort_values("id", kind="stable"))
+    if visits["id"].duplicated().any():
+        msg = (f"备份 {backup.location} 与存储 {store.location} 的走访记录编号冲突（不是同一存储的备份？）；"
+               "未恢复任何内容")
+        raise StoreError(msg)
+    return {tb.users.name: accounts, tb.visits.name: visits.reset_index(drop=True)}
+
+
 def _own_frame(store: Store, name: str) -> pd.DataFrame:
     with store.backend.sql.connect() as conn:
         return pd.read_sql(sa.select(tb.metadata.tables[name]), conn)
@@ -228,9 +255,7 @@ def restore(store: Store, source: Path, *, user: str) -> None:
     with backend.lock("恢复"):
         before = backup_before(store, "restore", user)
         audit = merged_audit(store.audit_log(), backup.audit_log())
-        # accounts and visits are not the imported content: a restore never revives an old password
-        # nor loses a visit recorded since the backup
-        users = {t.name: _own_frame(store, t.name) for t in (tb.users, tb.visits)}
+        users = kept_records(store, backup)
         files = [{"name": str(source), "size": source.stat().st_size, "sha256": sha256_of(source)}]
         detail = {"versions": count, "previous_saved_as": str(before) if before else None}
         if isinstance(backend, GeoPackageBackend):
