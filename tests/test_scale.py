@@ -289,3 +289,11 @@ def test_the_outline_of_each_district_comes_back_with_its_figures(gpkg_city: str
     areas = outlines.to_crs("EPSG:4549").area / 1e6
     assert list(areas.round(1))[:2] == [8.0, 8.0]  # 东区 and 北区: two 2 km × 2 km towns each
     assert outlines.iloc[0].touches(outlines.iloc[1])  # 东区 and 北区 share their border
+
+
+def test_the_plain_text_table_ends_with_the_regions_total(gpkg_city: str) -> None:
+    out = ok("stats", gpkg_city, "--all-districts", "--level", "district", "--workers", "0")
+    lines = out.splitlines()
+    assert lines[1].split()[:2] == ["区县", "名称"] and [ln.split()[0] for ln in lines[3:6]] == list(DISTRICTS)
+    total = next(ln for ln in lines if ln.startswith("合计（3 个区县）")).split()
+    assert total[2:5] == ["11", "8", "72.7%"]  # 8 ÷ 11, not the mean of 80.0 %, 66.7 %, 66.7 % (71.1 %)

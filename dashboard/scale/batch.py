@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,9 +98,6 @@ def district_tasks(location: str, level: str, *, year: int | None = None,
         msg = f"存储 {store.location} 中没有有效的区县版本；先用 ipgrid import … --district 区县名 导入"
         raise BatchError(msg)
     return tasks, skipped
-
-
-Runner = Callable[[list[DistrictTask]], Iterator[DistrictResult]]
 
 
 def _in_process(tasks: list[DistrictTask]) -> Iterator[DistrictResult]:

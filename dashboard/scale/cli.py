@@ -18,6 +18,7 @@ import pandas as pd
 from dashboard.cli_args import integer_in
 from dashboard.engine import DEFAULT_GRID_CELL_M, LEVEL_LABELS
 from dashboard.scale.batch import BatchError, BatchResult, run_batch
+from dashboard.scale.tasks import DISTRICT_COLUMN
 from dashboard.store.source import is_store_location
 
 MAX_WORKERS = 1024
@@ -90,4 +91,10 @@ def all_district_stats(args: argparse.Namespace) -> int:
     else:
         year = f"{args.year} 年末" if args.year else "各区县数据截至日"
         print_area_table(table, f"全部区县 · {LEVEL_LABELS[args.level]}统计（{year}）")
+        if args.level == "district" and args.via != "postgis":
+            from dashboard.engine.regions import region_total
+
+            total = region_total(table, f"合计（{table[DISTRICT_COLUMN].nunique()} 个区县）")
+            print()
+            print_area_table(total, "合计（比率由各区县的合计数计算，不是各区县比率的平均）")
     return EXIT_OK
