@@ -22,7 +22,7 @@ from dashboard.app_data import LOAD_ERROR, active_folder, add_warm_up, current_d
 from dashboard.bigscreen import run_kiosk
 from dashboard.maps import prepare_assets
 from dashboard.maps.views import firm_tips
-from dashboard.pages import PAGES
+from dashboard.pages import BY_KEY, PAGES
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -77,6 +77,10 @@ def serve(mode: AccessMode, viewer: Viewer) -> None:
         ui.publish()
         return
     st.session_state.pop(LOAD_ERROR, None)
+    region = BY_KEY["region"]
+    if len(data.districts) < 2 and may_open(viewer.role, region.key):  # one district: not in the menu
+        pages[region.key] = st.Page(region.file, title=region.title, icon=region.icon, url_path=region.url_path,
+                                    visibility="hidden")
     page = st.navigation(list(pages.values()))
     if page.url_path != pages["data"].url_path:
         ui.problems_banner(data)

@@ -749,10 +749,21 @@ def region_data(location: str) -> RegionData:
         return RegionData(districts=districts, total=total, as_of={r.district: r.as_of for r in result.results},
                           seconds=time.perf_counter() - start)
 
-    item: RegionData = data_store().get(key, build)
+    item: RegionData = region_store().get(key, build)
     return item
+
+
+REGION_ENTRIES = 2
+"""Sets of districts side by side kept in memory (each a few rows per district: small)."""
+
+
+@st.cache_resource(show_spinner=False)
+def region_store() -> Memo:
+    """The process-wide store of :class:`RegionData`, apart from the loaded versions (it never pushes one out)."""
+    return Memo(entries=REGION_ENTRIES)
 
 
 def reload_data() -> None:
     """Drop every loaded folder so the next run reads the files again."""
     data_store().clear()
+    region_store().clear()

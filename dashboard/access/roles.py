@@ -21,7 +21,8 @@ ROLES: Final[dict[str, str]] = {
 LOCAL_ROLE: Final = "admin"
 """What the person at the machine is when the app needs no login (a folder or the demo on 127.0.0.1)."""
 
-VIEW_PAGES: Final = ("overview", "town", "park", "my_grid", "service", "gi", "indicators", "changes", "visits")
+VIEW_PAGES: Final = ("overview", "region", "town", "park", "my_grid", "service", "gi", "indicators", "changes",
+                     "visits")
 """Pages that only show data (each role sees its own scope of it)."""
 
 PAGE_ROLES: Final[dict[str, frozenset[str]]] = {

@@ -16,15 +16,16 @@ import os
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import folium
 import folium.elements
 import streamlit as st
 import streamlit_folium as sf
 
-from dashboard.engine import Engine
 from dashboard.maps.assets import ensure_vendor_assets, localize
+
+T = TypeVar("T")
 
 DEFAULT_HEIGHT = 560
 """Map height in pixels on a page."""
@@ -131,13 +132,22 @@ def prepare_map(fmap: folium.Map) -> MapPayload:
                       js_links=js, bounds=bounds, zoom=fmap.options.get("zoom"))
 
 
-def map_payload(src: Engine, inputs: Hashable, build: Callable[[], folium.Map]) -> MapPayload:
+class Memoising(Protocol):
+    """What keeps a rendered map as long as its data: an :class:`~dashboard.engine.Engine`, a region's data."""
+
+    def memo(self, key: Hashable, compute: Callable[[], T], *, volatile: bool = False) -> T:
+        """``compute()`` once per ``key`` for this data."""
+        ...
+
+
+def map_payload(src: Memoising, inputs: Hashable, build: Callable[[], folium.Map]) -> MapPayload:
     """The map ``build()`` makes, rendered once per data version and ``inputs`` and shared by every session.
 
     Parameters
     ----------
     src
-        The engine of the loaded folder (the payload lives in its volatile memo).
+        The engine of the loaded folder (the payload lives in its volatile memo), or
+        the :class:`~dashboard.app_data.RegionData` of a city's districts.
     inputs
         Everything the map depends on besides the data, e.g.
         ``("overview", level, metric, scheme, k, layers, basemap, demo)``; two

@@ -135,17 +135,22 @@ def level_codes(src: MapSource, level: str, shift: Shift = NO_SHIFT) -> tuple[li
     return src.memo(("codes", level, shift.system), build)
 
 
-def classes_for(src: MapSource, level: str, metric: str, scheme: str, k: int) -> tuple[Classes, list[str]]:
-    """Classes of ``metric`` over the areas of ``level`` and the fill colour of each area."""
-    def build() -> tuple[Classes, list[str]]:
-        table = src.choropleth(level)
-        values = pd.to_numeric(table[metric], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        classes = classify(values, scheme, k)
-        colors = list(ramp(classes.k))
-        fills = [colors[c] if c >= 0 else NO_DATA for c in classes.yb]
-        return classes, fills
+def fills_of(values: pd.Series, scheme: str, k: int) -> tuple[Classes, list[str]]:
+    """Classes of ``values`` and the fill colour of each (:data:`NO_DATA` when missing).
 
-    return src.memo(("classes", level, metric, scheme, int(k)), build, volatile=True)
+    The one colouring rule of every choropleth (a district's areas, a city's
+    districts), so equal values get equal colours and legends wherever they are drawn.
+    """
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    classes = classify(numbers, scheme, k)
+    colors = list(ramp(classes.k))
+    return classes, [colors[c] if c >= 0 else NO_DATA for c in classes.yb]
+
+
+def classes_for(src: MapSource, level: str, metric: str, scheme: str, k: int) -> tuple[Classes, list[str]]:
+    """Classes of ``metric`` over the areas of ``level`` and the fill colour of each area (:func:`fills_of`)."""
+    return src.memo(("classes", level, metric, scheme, int(k)),
+                    lambda: fills_of(src.choropleth(level)[metric], scheme, k), volatile=True)
 
 
 def legend_for(classes: Classes, metric: str, scheme: str, has_null: bool) -> Legend:
@@ -161,6 +166,40 @@ def legend_for(classes: Classes, metric: str, scheme: str, has_null: bool) -> Le
     return Legend(metric_title(metric), entries, note=note)
 
 
+def choropleth_props(table: pd.DataFrame, metric: str, fills: Sequence[str]) -> list[dict]:
+    """Each area's :class:`AreaLayer` properties: ``id``, fill ``c`` and tooltip texts ``t``.
+
+    ``table`` has ``id``, ``name``, ``metric`` and ``enterprises``: the tooltip
+    shows the name, the value and, beside any other metric, the firms (every
+    text from data goes through :func:`text_of`; the layer writes it as text).
+    """
+    extra = metric != "enterprises"  # the firm count beside any other metric
+    return [{"id": str(i), "c": fill,
+             "t": [text_of(name), value_text(metric, v), *([value_text("enterprises", n)] if extra else [])]}
+            for i, name, v, n, fill in zip(table["id"], table["name"], table[metric], table["enterprises"], fills,
+                                           strict=True)]
+
+
+def choropleth_layer(codes: Sequence[str], props: Sequence[dict], metric: str, *, decimals: int, kind: str,
+                     weight: float = 1.2, selected: str | None = None) -> AreaLayer:
+    """The filled areas of a choropleth (``properties.kind`` = ``kind``), labelled as :func:`choropleth_props`."""
+    labels = ["名称", METRICS[metric].label, *([METRICS["enterprises"].label] if metric != "enterprises" else [])]
+    return AreaLayer(
+        codes, props, decimals=decimals, kind=kind,
+        style={"color": "#ffffff", "weight": weight, "fillOpacity": 0.75, "fillColor": NO_DATA},
+        hover={"weight": 3, "color": LIGHT["accent"]},
+        labels=labels, selected=selected, name=f"choropleth-{kind}",
+        selected_style={"weight": 4, "color": LAYER_COLORS["highlight"]},
+    )
+
+
+def check_mappable(metric: str) -> None:
+    """Refuse a metric a map cannot be coloured by (:data:`MAPPABLE_METRICS`)."""
+    if metric not in MAPPABLE_METRICS:
+        msg = f"metric 应为可制图指标之一 {MAPPABLE_METRICS}，而不是 {metric!r}"
+        raise EngineInputError(msg)
+
+
 # --------------------------------------------------------------------------- area layers
 
 
@@ -171,30 +210,14 @@ def add_choropleth(fmap: folium.Map, src: MapSource, level: str, metric: str, sc
     Each feature's ``properties.id`` is the area id of :meth:`Engine.stats`
     (returned by streamlit-folium on click), ``properties.kind`` the level.
     """
-    if metric not in MAPPABLE_METRICS:
-        msg = f"metric 应为可制图指标之一 {MAPPABLE_METRICS}，而不是 {metric!r}"
-        raise EngineInputError(msg)
+    check_mappable(metric)
     table = src.choropleth(level)
     classes, fills = classes_for(src, level, metric, scheme, k)
-
-    def build() -> list[dict]:
-        extra = metric != "enterprises"  # the firm count beside any other metric
-        return [{"id": str(i), "c": fill,
-                 "t": [text_of(name), value_text(metric, v), *([value_text("enterprises", n)] if extra else [])]}
-                for i, name, v, n, fill in zip(table["id"], table["name"], table[metric], table["enterprises"],
-                                               fills, strict=True)]
-
-    props = src.memo(("choropleth-props", level, metric, scheme, int(k)), build, volatile=True)
+    props = src.memo(("choropleth-props", level, metric, scheme, int(k)),
+                     lambda: choropleth_props(table, metric, fills), volatile=True)
     codes, decimals = level_codes(src, level, shift)
-    labels = ["名称", METRICS[metric].label, *([METRICS["enterprises"].label] if metric != "enterprises" else [])]
-    layer = AreaLayer(
-        codes, props, decimals=decimals, kind=level,
-        style={"color": "#ffffff", "weight": 1.2 if level != "grid" else 0.5,
-               "fillOpacity": 0.75, "fillColor": NO_DATA},
-        hover={"weight": 3, "color": LIGHT["accent"]},
-        labels=labels, selected=selected, name=f"choropleth-{level}",
-        selected_style={"weight": 4, "color": LAYER_COLORS["highlight"]},
-    )
+    layer = choropleth_layer(codes, props, metric, decimals=decimals, kind=level,
+                             weight=1.2 if level != "grid" else 0.5, selected=selected)
     layer.add_to(fmap)
     if legend:
         legend_for(classes, metric, scheme, bool((classes.yb < 0).any())).add_to(fmap)

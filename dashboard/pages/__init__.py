@@ -35,6 +35,7 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "总览", ":material/map:", "overview", "overview"),
+    PageSpec("region", "全部区县", ":material/account_tree:", "region", "region"),
     PageSpec("town", "镇街", ":material/location_city:", "town", "town"),
     PageSpec("park", "园区", ":material/factory:", "park", "park"),
     PageSpec("my_grid", "我的网格", ":material/grid_on:", "my_grid", "my-grid"),

@@ -132,6 +132,20 @@ def _client(workers: int, scheduler: str | None) -> Iterator[tuple[Any, str]]:
         cluster.close()
 
 
+def _gathered(client: Any, tasks: list[DistrictTask]) -> list[DistrictResult]:
+    """Every task's result from the cluster; a worker that died (out of memory, killed) as a :class:`BatchError`."""
+    from distributed import KilledWorker
+
+    futures = client.map(run_district, tasks, pure=False, retries=0)
+    try:
+        return list(client.gather(futures))
+    except KilledWorker as exc:
+        district = next((t.district for t, f in zip(tasks, futures, strict=True) if f.status == "error"), "?")
+        msg = (f"计算区县「{district}」的进程意外退出（常见原因：内存不足）：{exc}；"
+               "请减少每台机器的进程数（--workers）或给每个进程更多内存")
+        raise BatchError(msg) from None
+
+
 def run_batch(location: str, level: str, *, workers: int | None = None, scheduler: str | None = None,
               year: int | None = None, grid_cell_m: float = DEFAULT_GRID_CELL_M) -> BatchResult:
     """``level``'s table of every district of the store at ``location``, each district one task.
@@ -163,8 +177,7 @@ def run_batch(location: str, level: str, *, workers: int | None = None, schedule
         results, runner = list(_in_process(tasks)), "本进程"
     else:
         with _client(workers, scheduler) as (client, runner):
-            futures = client.map(run_district, tasks, pure=False, retries=0)
-            results = client.gather(futures)
+            results = _gathered(client, tasks)
     table = pd.concat([r.table for r in results], ignore_index=True) if results else pd.DataFrame()
     for column in table.columns:  # a tier or industry one district lacks: none of its firms, not unknown
         if str(column).startswith(("tier:", "industry:")):

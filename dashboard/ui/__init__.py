@@ -21,6 +21,7 @@ from dashboard.ui.chrome import (
     metric_kpi,
     page_actions,
     problems_banner,
+    region_meta_rows,
     sidebar,
 )
 from dashboard.ui.state import Bound, bind, label_of, publish, set_value, start_run
@@ -50,6 +51,7 @@ __all__ = [
     "present",
     "problems_banner",
     "publish",
+    "region_meta_rows",
     "set_value",
     "show_table",
     "sidebar",

@@ -159,7 +159,7 @@ def available_layers(data: LoadedData) -> list[str]:
 
 def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: bool = False,
             layers: bool = False, default_layers: Sequence[str] = DEFAULT_LAYERS,
-            basemap: bool = False) -> Controls:
+            basemap: bool = False, version: bool = True) -> Controls:
     """Draw the sidebar of ``page`` and return its settings (each bound to the URL).
 
     Parameters
@@ -171,12 +171,17 @@ def sidebar(page: str, data: LoadedData | None, *, level: bool = False, metric: 
     level, metric, layers, basemap
         Which controls the page has: area level; metric + classification;
         overlay layers; basemap.
+    version
+        Whether the page shows one district's version (区县, 数据截至, 统计年份);
+        ``False`` on a page of every district's latest version (全部区县).
     default_layers
         Layers on until the user chooses.
     """
     values: dict[str, Any] = {}
     with st.sidebar:
-        if data is not None:
+        if data is not None and not version:
+            st.caption("各区县均取当前有效的最新版本，按数据截至日统计。")
+        elif data is not None:
             name = data.engine.settings.district.name or data.folder.name
             if data.version is None:
                 st.caption(f"数据：{md_text(name)}（{md_text(data.folder.name)}）")
