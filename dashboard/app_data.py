@@ -601,13 +601,23 @@ def load_version(store: Store, version: Version, progress: Progress | None) -> L
     return item
 
 
-def chosen_district(districts: tuple[str, ...]) -> str:
-    """The district the session asked for (the 区县 selector, ``district=`` in the URL), else the store's first."""
+def first_district(store: Store, districts: tuple[str, ...]) -> str:
+    """The district a session opens on: a commissioner's own (where their cells are), else the store's first."""
+    from dashboard.access.session import current_viewer  # the session layer imports this module
+
+    scope = current_viewer().scope
+    own = store.districts_of(scope.commissioner) if scope.role == "commissioner" and scope.commissioner else []
+    return own[0] if own else districts[0]
+
+
+def chosen_district(districts: tuple[str, ...], default: str | None = None) -> str:
+    """The district the session asked for (the 区县 selector, ``district=`` in the URL), else ``default``."""
+    first = default if default in districts else districts[0]
     if get_script_run_ctx() is None:
-        return districts[0]
+        return first
     from dashboard.ui.state import bind  # URL-bound session values; imported here: ui imports this module
 
-    return str(bind("app", DISTRICT_PARAM, districts[0], options=list(districts), key=DISTRICT_KEY).value)
+    return str(bind("app", DISTRICT_PARAM, first, options=list(districts), key=DISTRICT_KEY).value)
 
 
 def chosen_version(versions: list[Version]) -> Version:
@@ -663,7 +673,7 @@ def current_store_data(location: str) -> LoadedData:
     store = Store(location)
     districts = tuple(store.districts())
     if len(districts) > 1:
-        store = store.for_district(chosen_district(districts))
+        store = store.for_district(chosen_district(districts, first_district(store, districts)))
     versions = store.active_versions()
     if not versions:
         store.version()  # raises the message saying how to import a first version

@@ -235,3 +235,27 @@ def test_one_district_store_hides_the_page_and_says_why(tmp_path: Path, monkeypa
     overview = at._registered_pages[link.proto.page_script_hash]  # noqa: SLF001 - AppTest resolves hashes only
     assert overview["page_name"] == "总览"
     assert not at.dataframe and not at.metric and not at.get("component_instance")
+
+
+def test_a_commissioner_opens_on_their_own_district_and_sees_only_their_cells(
+        city_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from access_helpers import login, open_page
+    from store_helpers import run_cli
+
+    store = tmp_path / "city.gpkg"
+    shutil.copy(city_store, store)
+    password = "north-cells-2025"
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    code, _, err = run_cli("user", "add", "wangbei", "--role", "commissioner", "--commissioner", "王北",
+                           "--password-stdin", "--store", store)
+    assert code == 0, err
+    monkeypatch.setenv(STORE_ENV, str(store))
+    data_store().clear()
+    at = login(AppTest.from_file(str(APP_SCRIPT), default_timeout=TIMEOUT_S).run(), "wangbei", password)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state[DISTRICT_KEY] == "北区"  # 王北's cells are in 北区, not in the store's first district
+    at = open_page(at, "my_grid")
+    shown = json.dumps([str(getattr(e, "value", "")) for e in at.dataframe], ensure_ascii=False)
+    assert "北二科技有限公司" in shown  # in G1 of 北区, 王北's cell
+    assert "北一科技有限公司" not in shown and "东一" not in shown  # G2 of 北区 is 赵北's; 东区 is not theirs
+    data_store().clear()

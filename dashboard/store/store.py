@@ -341,6 +341,17 @@ class Store:
         view.district = wanted
         return view
 
+    def districts_of(self, commissioner: str) -> list[str]:
+        """The districts (store order) where ``commissioner`` is assigned a cell today or in any recorded change.
+
+        What a commissioner's session opens first in a city's store: their own district, not the store's first.
+        """
+        name = commissioner.strip()
+        with self.backend.sql.connect() as conn:
+            rows = conn.execute(sa.select(tb.assignments.c.district, tb.assignments.c.commissioners)).all()
+        theirs = {str(d) for d, names in rows if name and name in str(names).split("、")}
+        return [d for d in self.districts() if d in theirs]
+
     @property
     def district_key(self) -> str | None:
         """The district whose versions, assignments and figures this view shows; ``None`` before any import.
