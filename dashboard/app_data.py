@@ -732,12 +732,15 @@ class RegionData:
         return self._derived.get(key, compute)
 
 
-def region_data(location: str) -> RegionData:
+def region_data(location: str, progress: Callable[[int, int, str], None] | None = None) -> RegionData:
     """The districts of the store at ``location`` side by side, computed once per set of latest versions.
 
     Each district is one task of :func:`dashboard.scale.run_batch`, run here one
     after another (``workers=0``: a page run never starts a cluster), each
     district's layers let go before the next is read.
+
+    ``progress(done, total, district)`` is told of each district counted (only
+    when they are counted: not when this set of versions is already in memory).
 
     Raises
     ------
@@ -752,7 +755,7 @@ def region_data(location: str) -> RegionData:
 
     def build() -> RegionData:
         start = time.perf_counter()
-        result = run_batch(location, "district", workers=0)
+        result = run_batch(location, "district", workers=0, progress=progress)
         outlines = [shapely.from_wkb(r.outline_wkb) for r in result.results]
         districts = gpd.GeoDataFrame(result.table, geometry=outlines, crs="EPSG:4326")
         total = region_total(result.table, f"全部 {len(districts)} 个区县")

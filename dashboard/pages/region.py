@@ -123,12 +123,19 @@ def render() -> None:
     if len(data.districts) < 2 or location is None:
         one_district(data)
         return
+    bar = st.empty()  # the first time a set of versions is counted (about 1 s a district), a bar per district
+
+    def progress(done: int, total: int, name: str) -> None:
+        bar.progress(done / total, text=f"正在统计各区县：{ui.md_text(name)}（{done}/{total}）")
+
     try:
-        region = region_data(location)
+        region = region_data(location, progress)
     except IpgridError as exc:  # a district that cannot be counted: say which, as the CLI does
+        bar.empty()
         ui.sidebar(PAGE, data)
         st.error(f"无法统计全部区县：{ui.md_text(exc)}", icon=":material/error:")
         return
+    bar.empty()
     controls = ui.sidebar(PAGE, data, metric=True, basemap=True, version=False)
     metric = controls.metric
     title(data, len(region.districts))

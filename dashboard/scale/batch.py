@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,9 +100,15 @@ def district_tasks(location: str, level: str, *, year: int | None = None,
     return tasks, skipped
 
 
-def _in_process(tasks: list[DistrictTask]) -> Iterator[DistrictResult]:
-    for task in tasks:
-        yield run_district(task)
+Progress = Callable[[int, int, str], None]
+"""``progress(done, total, district)`` as each district's task finishes."""
+
+
+def _in_process(tasks: list[DistrictTask], progress: Progress) -> Iterator[DistrictResult]:
+    for i, task in enumerate(tasks):
+        result = run_district(task)
+        progress(i + 1, len(tasks), task.district)
+        yield result
 
 
 @contextmanager
@@ -132,12 +138,15 @@ def _client(workers: int, scheduler: str | None) -> Iterator[tuple[Any, str]]:
         cluster.close()
 
 
-def _gathered(client: Any, tasks: list[DistrictTask]) -> list[DistrictResult]:
+def _gathered(client: Any, tasks: list[DistrictTask], progress: Progress) -> list[DistrictResult]:
     """Every task's result from the cluster; a worker that died (out of memory, killed) as a :class:`BatchError`."""
-    from distributed import KilledWorker
+    from distributed import KilledWorker, as_completed
 
     futures = client.map(run_district, tasks, pure=False, retries=0)
+    names = {f.key: t.district for f, t in zip(futures, tasks, strict=True)}
     try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            progress(done, len(tasks), names[future.key])
         return list(client.gather(futures))
     except KilledWorker as exc:
         district = next((t.district for t, f in zip(tasks, futures, strict=True) if f.status == "error"), "?")
@@ -147,7 +156,8 @@ def _gathered(client: Any, tasks: list[DistrictTask]) -> list[DistrictResult]:
 
 
 def run_batch(location: str, level: str, *, workers: int | None = None, scheduler: str | None = None,
-              year: int | None = None, grid_cell_m: float = DEFAULT_GRID_CELL_M) -> BatchResult:
+              year: int | None = None, grid_cell_m: float = DEFAULT_GRID_CELL_M,
+              progress: Progress | None = None) -> BatchResult:
     """``level``'s table of every district of the store at ``location``, each district one task.
 
     Parameters
@@ -161,6 +171,8 @@ def run_batch(location: str, level: str, *, workers: int | None = None, schedule
         one per core, at most one per district (ignored with ``scheduler``).
     scheduler
         Address of an existing Dask scheduler (``tcp://host:8786``).
+    progress
+        Told of each district as its task finishes (the app's progress bar).
 
     Raises
     ------
@@ -173,11 +185,12 @@ def run_batch(location: str, level: str, *, workers: int | None = None, schedule
     tasks, skipped = district_tasks(location, level, year=year, grid_cell_m=grid_cell_m)
     if workers is None:
         workers = max(1, min(os.cpu_count() or 1, len(tasks)))
+    report = progress or (lambda _done, _total, _name: None)
     if workers == 0 and not scheduler:
-        results, runner = list(_in_process(tasks)), "本进程"
+        results, runner = list(_in_process(tasks, report)), "本进程"
     else:
         with _client(workers, scheduler) as (client, runner):
-            results = _gathered(client, tasks)
+            results = _gathered(client, tasks, report)
     table = pd.concat([r.table for r in results], ignore_index=True) if results else pd.DataFrame()
     for column in table.columns:  # a tier or industry one district lacks: none of its firms, not unknown
         if str(column).startswith(("tier:", "industry:")):

@@ -64,7 +64,18 @@ class DistrictResult:
 
 
 def peak_rss_bytes() -> int:
-    """Return this process's peak resident set size in bytes (Linux reports ``ru_maxrss`` in KiB)."""
+    """Return this process's own peak resident set size in bytes (``VmHWM`` of ``/proc/self/status``).
+
+    Not ``ru_maxrss``: on Linux a process started by another begins with its parent's peak (a worker
+    spawned by a 2 GB driver would report 2 GB); ``ru_maxrss`` (KiB) only where there is no ``/proc``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 

@@ -232,8 +232,7 @@ def district_selector(data: LoadedData) -> None:
     """The 区县 selector of a store of several districts (``district=`` in the URL); nothing for one district."""
     if len(data.districts) < 2:
         return
-    shown = data.version.district if data.version is not None else data.districts[0]
-    bind("app", DISTRICT_PARAM, shown, options=list(data.districts), key=DISTRICT_KEY)
+    bind("app", DISTRICT_PARAM, data.districts[0], options=list(data.districts), key=DISTRICT_KEY)
     st.selectbox("区县", list(data.districts), key=DISTRICT_KEY,
                  help="存储中有多个区县；选择后所有页面显示该区县（各区县的版本、设置和专员分配分开保存）")
 
