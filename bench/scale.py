@@ -730,7 +730,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
 def print_memory(results: list[dict[str, Any]]) -> None:
     print("\nmemory: one district alone (run_district of the largest, a fresh process) against the workers' peaks")
-    print(f"{'districts':>9} {'largest district':>17} {'its firms':>10} {'alone MB':>9} {'worker ru_maxrss MB':>20} "
+    print(f"{'districts':>9} {'largest district':>17} {'its firms':>10} {'alone MB':>9} {'worker peak MB':>20} "
           f"{'worker VmHWM MB':>16} {'÷ alone':>8} {'single MB':>10} {'store MB':>9} {'same_figures':>13}")
     for r in results:
         one = r.get("largest_district", {})
@@ -742,8 +742,8 @@ def print_memory(results: list[dict[str, Any]]) -> None:
               f"{fmt(mb(alone), '.0f'):>9} {fmt(mb(worker), '.0f'):>20} {fmt(mb(clean), '.0f'):>16} "
               f"{fmt(ratio, '.2f'):>8} {fmt(mb(r.get('single', {}).get('driver_peak_bytes')), '.0f'):>10} "
               f"{fmt(mb(r['store_bytes']), '.0f'):>9} {str(r['checks']['same_figures']).lower():>13}")
-    print("  (alone, VmHWM, single: the process's own high-water mark; a worker's ru_maxrss, which "
-          "BatchResult reports, starts at its parent's RSS when it was spawned)")
+    print("  (every figure is a process's own high-water mark, VmHWM: a worker's as BatchResult reports it, "
+          "the VmHWM column read from the workers after the batch)")
 
 
 def print_scaling(results: list[dict[str, Any]], lin: dict[str, Any], extra: dict[str, Any]) -> None:
