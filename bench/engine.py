@@ -67,6 +67,27 @@ def to_lonlat(xy: np.ndarray) -> gpd.GeoSeries:
     return gpd.GeoSeries.from_xy(xy[:, 0], xy[:, 1], crs=METRIC).to_crs(4326)
 
 
+def random_rights(names: np.ndarray, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``n`` rights in ip_records' canonical columns: skewed owners among ``names``, 5 % joint, 2 % a university's."""
+    n_firms = len(names)
+    owner = (rng.pareto(1.2, n) * n_firms / 50).astype(np.int64) % n_firms
+    digit = rng.choice(np.array(["1", "2", "3"]), n, p=[0.3, 0.5, 0.2])
+    year = rng.integers(2010, 2026, n).astype(str)
+    serial = np.char.zfill(rng.integers(0, 9_999_999, n).astype(str), 7)
+    number = np.char.add(np.char.add(np.char.add(year, digit), serial), ".1")
+    holder = names[owner].copy()
+    joint = rng.random(n) < 0.05
+    holder[joint] = holder[joint] + ";" + names[(owner[joint] + 1) % n_firms]
+    holder[rng.random(n) < 0.02] = "南通大学"
+    return pd.DataFrame({
+        "number": number.astype(object), "holder": holder, "holder_uscc": None, "right_type": None,
+        "legal_status": rng.choice(STATUSES, n).astype(object),
+        "app_date": pd.NaT, "grant_date": pd.NaT, "lapse_date": pd.NaT,
+        "high_value": pd.array(rng.random(n) < 0.1, dtype="boolean"), "title": None,
+        "source_row": np.arange(2, n + 2),
+    })
+
+
 def make_bundle(n_firms: int, rights_per_firm: int, seed: int) -> DataBundle:
     """The demo's towns, parks and settings with synthetic firms, rights, grid and service points."""
     demo = load_folder(ROOT / "geodata" / "demo")
@@ -92,24 +113,7 @@ def make_bundle(n_firms: int, rights_per_firm: int, seed: int) -> DataBundle:
     firms["source_row"] = np.arange(4, n_firms + 4)
     firms = gpd.GeoDataFrame(firms, geometry=geometry, crs=4326)
 
-    n_rights = n_firms * rights_per_firm
-    owner = (rng.pareto(1.2, n_rights) * n_firms / 50).astype(np.int64) % n_firms
-    digit = rng.choice(np.array(["1", "2", "3"]), n_rights, p=[0.3, 0.5, 0.2])
-    year = rng.integers(2010, 2026, n_rights).astype(str)
-    serial = np.char.zfill(rng.integers(0, 9_999_999, n_rights).astype(str), 7)
-    number = np.char.add(np.char.add(np.char.add(year, digit), serial), ".1")
-    holder = names[owner].copy()
-    joint = rng.random(n_rights) < 0.05
-    holder[joint] = holder[joint] + ";" + names[(owner[joint] + 1) % n_firms]
-    outsider = rng.random(n_rights) < 0.02
-    holder[outsider] = "南通大学"
-    records = pd.DataFrame({
-        "number": number.astype(object), "holder": holder, "holder_uscc": None, "right_type": None,
-        "legal_status": rng.choice(STATUSES, n_rights).astype(object),
-        "app_date": pd.NaT, "grant_date": pd.NaT, "lapse_date": pd.NaT,
-        "high_value": pd.array(rng.random(n_rights) < 0.1, dtype="boolean"), "title": None,
-        "source_row": np.arange(2, n_rights + 2),
-    })
+    records = random_rights(names, n_firms * rights_per_firm, rng)
 
     cells = generate_grid(union, GRID_CELL_M, "square", crs=METRIC).to_crs(4326)
     grids = gpd.GeoDataFrame({"grid_id": cells["grid_id"], "name": None, "parent": None,

@@ -90,7 +90,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from engine import STATUSES, TYPES, random_points  # noqa: E402  (bench/engine.py)
+from engine import TYPES, random_points, random_rights  # noqa: E402  (bench/engine.py)
 
 from dashboard.engine.grids import generate_grid  # noqa: E402
 from dashboard.store import Store  # noqa: E402
@@ -265,21 +265,7 @@ def firms_of(plan: DistrictPlan, union: shapely.Polygon, rng: np.random.Generato
 
 def rights_of(plan: DistrictPlan, names: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     """The rights as ``bench/engine.py`` makes them (skewed owners, 5 % joint, 2 % a university's)."""
-    n_firms, n = len(names), plan.rights
-    owner = (rng.pareto(1.2, n) * n_firms / 50).astype(np.int64) % n_firms
-    digit = rng.choice(np.array(["1", "2", "3"]), n, p=[0.3, 0.5, 0.2])
-    year = rng.integers(2010, 2026, n).astype(str)
-    serial = np.char.zfill(rng.integers(0, 9_999_999, n).astype(str), 7)
-    number = np.char.add(np.char.add(np.char.add(year, digit), serial), ".1")
-    holder = names[owner].copy()
-    joint = rng.random(n) < 0.05
-    holder[joint] = holder[joint] + ";" + names[(owner[joint] + 1) % n_firms]
-    holder[rng.random(n) < 0.02] = "南通大学"
-    return as_text(pd.DataFrame({
-        "number": number.astype(object), "holder": holder, "holder_uscc": None, "right_type": None,
-        "legal_status": rng.choice(STATUSES, n).astype(object), "app_date": pd.NaT, "grant_date": pd.NaT,
-        "lapse_date": pd.NaT, "high_value": pd.array(rng.random(n) < 0.1, dtype="boolean"), "title": None,
-        "source_row": np.arange(2, n + 2)}))
+    return as_text(random_rights(names, plan.rights, rng))
 
 
 def service_points_of(plan: DistrictPlan, union: shapely.Polygon, rng: np.random.Generator) -> gpd.GeoDataFrame:
