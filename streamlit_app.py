@@ -82,7 +82,8 @@ def serve(mode: AccessMode, viewer: Viewer) -> None:
         pages[region.key] = st.Page(region.file, title=region.title, icon=region.icon, url_path=region.url_path,
                                     visibility="hidden")
     page = st.navigation(list(pages.values()))
-    if page.url_path not in (pages["data"].url_path, region.url_path):  # 全部区县: not one district's problems
+    several = len(data.districts) > 1  # 全部区县 of several districts shows none's problems
+    if page.url_path != pages["data"].url_path and not (several and page.url_path == region.url_path):
         ui.problems_banner(data)
     page.run()
     ui.publish()

@@ -103,6 +103,8 @@ def test_every_page_opens_offline(app_server: Callable[..., str], page: Page, sc
             box = page.locator(MAP_IFRAME).first.bounding_box()
             assert box is not None and box["height"] > 300, (spec.key, box)  # a failed script collapses it
             assert frame.locator(".ipgrid-map-label").first.inner_text() == DEMO_LABEL, spec.key
+        elif spec.key == "region":  # the demo is one district: the page says so (tests/test_region_page.py)
+            page.get_by_text("当前数据只有一个区县").first.wait_for(timeout=LOAD_TIMEOUT_MS)
         elif spec.key == "indicators":
             page.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
                          ).first.wait_for(timeout=LOAD_TIMEOUT_MS)

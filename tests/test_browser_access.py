@@ -82,7 +82,9 @@ MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 VIEW_PATHS = [spec.url_path for spec in PAGES if may_open("commissioner", spec.key)]
 """The pages a commissioner may open (the first page first)."""
-MENU_PATHS = [*VIEW_PATHS[1:], ""]
+MENU_VIEW_PATHS = [p for p in VIEW_PATHS if p != "region"]
+"""Those the menu links to: 全部区县 is not in the menu of a store of one district (tests/test_region_page.py)."""
+MENU_PATHS = [*MENU_VIEW_PATHS[1:], ""]
 """The commissioner's menu by link (the first page is at /), ending where it started."""
 ADMIN_PATHS = [spec.url_path for spec in PAGES if not may_open("commissioner", spec.key)]
 """Pages outside a commissioner's role (专员分配, 数据, 审计)."""

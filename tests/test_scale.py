@@ -77,9 +77,10 @@ def cluster() -> Iterator[str]:
 
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address="127.0.0.1:0",
-                      silence_logs=logging.ERROR) as local:
+    with batch_mod._spawn_safe_main():  # noqa: SLF001 - the workers must not re-import an earlier test's app script
+        local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                             dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+    with local:
         yield str(local.scheduler_address)
 
 
@@ -297,3 +298,18 @@ def test_the_plain_text_table_ends_with_the_regions_total(gpkg_city: str) -> Non
     assert lines[1].split()[:2] == ["区县", "名称"] and [ln.split()[0] for ln in lines[3:6]] == list(DISTRICTS)
     total = next(ln for ln in lines if ln.startswith("合计（3 个区县）")).split()
     assert total[2:5] == ["11", "8", "72.7%"]  # 8 ÷ 11, not the mean of 80.0 %, 66.7 %, 66.7 % (71.1 %)
+
+
+def test_workers_never_run_the_callers_script_again(gpkg_city: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spawned worker re-imports ``__main__`` by path: a script without a guard (the app under AppTest) would run."""
+    import sys
+    import types
+
+    script = tmp_path / "unguarded.py"
+    script.write_text("raise SystemExit('this script ran again in a worker')\n", encoding="utf-8")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    result = run_batch(gpkg_city, "district", workers=1)
+    assert list(result.table["enterprises"]) == [5, 3, 3] and result.runner == "LocalCluster（1 个进程）"

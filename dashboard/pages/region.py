@@ -106,7 +106,7 @@ def title(data: LoadedData, count: int) -> None:
 def one_district(data: LoadedData) -> None:
     """What the page says when the data holds one district: nothing to compare; the district is on 总览."""
     ui.sidebar(PAGE, data)
-    title(data, 1)
+    ui.header(data, "全部区县（1 个）")
     st.info(f"{ONE_DISTRICT}（{ui.md_text(data.engine.district_name)}），没有可并列比较的区县；"
             "存储中导入多个区县（ipgrid import … --district 区县名）后，这里显示全市（省）各区县。",
             icon=":material/info:")

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -112,6 +114,26 @@ def _in_process(tasks: list[DistrictTask], progress: Progress) -> Iterator[Distr
 
 
 @contextmanager
+def _spawn_safe_main() -> Iterator[None]:
+    """Hide the parent's ``__main__`` file while LocalCluster spawns its workers.
+
+    A spawned process re-imports its parent's ``__main__`` by path. A script without a
+    ``if __name__ == "__main__"`` guard would run again in every worker: the app script under AppTest,
+    or a user's script calling :func:`run_batch`. The workers need nothing from ``__main__``: a task is
+    :func:`~dashboard.scale.tasks.run_district`, imported by its module's name.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or not getattr(main, "__file__", None):
+        yield
+        return
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+@contextmanager
 def _client(workers: int, scheduler: str | None) -> Iterator[tuple[Any, str]]:
     """A Dask client of a new LocalCluster (closed afterwards) or of the cluster at ``scheduler``."""
     from distributed import Client, LocalCluster
@@ -127,9 +149,13 @@ def _client(workers: int, scheduler: str | None) -> Iterator[tuple[Any, str]]:
         finally:
             client.close()
         return
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOOPBACK,
-                           dashboard_address=f"{LOOPBACK}:0",
-                           silence_logs=logging.ERROR)
+    try:
+        with _spawn_safe_main():
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOOPBACK,
+                                   dashboard_address=f"{LOOPBACK}:0", silence_logs=logging.ERROR)
+    except (RuntimeError, OSError, TimeoutError) as exc:  # a worker process that cannot start: say so
+        msg = f"无法在本机启动 {workers} 个 Dask 进程：{exc}；可用 --workers 0 在本进程中逐个区县计算"
+        raise BatchError(msg) from None
     client = Client(cluster)
     try:
         yield client, f"LocalCluster（{workers} 个进程）"
