@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
+import streamlit
 from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
@@ -132,3 +134,17 @@ def errors(at: AppTest) -> list[str]:
 def found_names(text: str, names: set[str]) -> list[str]:
     """Those of ``names`` in ``text`` as they are or JSON-escaped (``\\u6c5f…``, as a map's data may carry them)."""
     return sorted(n for n in names if n in text or json.dumps(n)[1:-1] in text)
+
+
+def recorded_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """File name → bytes of every workbook a download button of the run would give (made at once; drawn still)."""
+    made: dict[str, bytes] = {}
+    real = streamlit.download_button
+
+    def recording(label: str, data: Any, file_name: str | None = None, **kwargs: Any) -> Any:
+        if file_name and file_name.endswith(".xlsx"):
+            made[file_name] = data() if callable(data) else data
+        return real(label, data, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", recording)
+    return made

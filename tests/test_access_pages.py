@@ -13,13 +13,12 @@ make each workbook at once and keep it.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-import streamlit
 from access_helpers import (
     APP_SCRIPT,
     COMMISSIONER,
@@ -33,6 +32,7 @@ from access_helpers import (
     found_names,
     login,
     open_page,
+    recorded_downloads,
 )
 from streamlit.testing.v1 import AppTest
 
@@ -71,18 +71,9 @@ def app_env(store: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bytes]]:
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     """File name → bytes of every download button drawn (made at once; the button itself is still drawn)."""
-    made: dict[str, bytes] = {}
-    real: Callable[..., Any] = streamlit.download_button
-
-    def recording(label: str, data: Any, file_name: str | None = None, **kwargs: Any) -> Any:
-        if file_name and file_name.endswith(".xlsx"):
-            made[file_name] = data() if callable(data) else data
-        return real(label, data, file_name=file_name, **kwargs)
-
-    monkeypatch.setattr(streamlit, "download_button", recording)
-    yield made
+    return recorded_downloads(monkeypatch)
 
 
 def logged_in(role: str) -> AppTest:

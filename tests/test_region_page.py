@@ -23,6 +23,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import streamlit
+from access_helpers import recorded_downloads
 from scale_helpers import DISTRICTS, write_city
 from store_helpers import import_folder
 from streamlit.testing.v1 import AppTest
@@ -89,16 +90,7 @@ def menus(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
 @pytest.fixture
 def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     """File name → bytes of every workbook a download button of the run would give (made at once)."""
-    made: dict[str, bytes] = {}
-    real = streamlit.download_button
-
-    def recording(label: str, data: Any, file_name: str | None = None, **kwargs: Any) -> Any:
-        if file_name and file_name.endswith(".xlsx"):
-            made[file_name] = data() if callable(data) else data
-        return real(label, data, file_name=file_name, **kwargs)
-
-    monkeypatch.setattr(streamlit, "download_button", recording)
-    return made
+    return recorded_downloads(monkeypatch)
 
 
 def metric_values(at: AppTest) -> dict[str, str]:

@@ -202,6 +202,9 @@ def test_a_task_carries_no_data_and_returns_one_district(gpkg_city: str) -> None
     assert max(len(pickle.dumps(t)) for t in tasks) < 1024  # the store's location and a version id, never layers
     result = run_district(tasks[2])
     assert set(result.table["district"]) == {"西区"} and result.firms == 3 and result.peak_rss_bytes > 0
+    import resource  # the process's own peak (VmHWM), never more than ru_maxrss, which counts a parent's too
+
+    assert result.peak_rss_bytes <= resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def test_batch_options_need_all_districts_and_a_reachable_cluster(gpkg_city: str,
