@@ -8,6 +8,7 @@ firm on it, 西区 in the 117°E zone without parks; the figures are counted by 
 from __future__ import annotations
 
 import contextlib
+import json
 import pickle
 import sqlite3
 from collections.abc import Iterator
@@ -192,7 +193,7 @@ def test_the_command_line_starts_its_own_local_cluster(gpkg_city: str) -> None:
     code, out, err = run_cli("stats", gpkg_city, "--all-districts", "--level", "town", "--workers", "2", "--json")
     assert code == 0, err
     assert "LocalCluster（2 个进程）" in err and "已统计 3 个区县、11 家企业" in err
-    assert {(r["district"], r["name"]): r["enterprises"] for r in __import__("json").loads(out)} == {
+    assert {(r["district"], r["name"]): r["enterprises"] for r in json.loads(out)} == {
         k: v[0] for k, v in EXPECTED_TOWNS.items()}
 
 
@@ -221,10 +222,8 @@ def test_batch_options_need_all_districts_and_a_reachable_cluster(gpkg_city: str
 # --------------------------------------------------------------------------- PostGIS's own counts
 
 
+@pytest.mark.parametrize("city_store", ["postgis"], indirect=True)
 def test_postgis_counts_equal_the_engines_at_every_level(city_store: str) -> None:
-    if not city_store.startswith("postgresql"):
-        assert "只用于 PostGIS" in refused(2, "stats", city_store, "--all-districts", "--via", "postgis")
-        return
     for level in LEVELS:
         engine = run_batch(city_store, level, workers=0).table
         sql = postgis_counts(city_store, level)
@@ -238,9 +237,8 @@ def test_postgis_counts_equal_the_engines_at_every_level(city_store: str) -> Non
     assert rows[("东区", "东甲镇")]["enterprises"] == 2 and rows[("东区", "未定位")]["enterprises"] == 1
 
 
+@pytest.mark.parametrize("city_store", ["postgis"], indirect=True)
 def test_the_border_firm_is_on_both_districts_and_counted_once(city_store: str) -> None:
-    if not city_store.startswith("postgresql"):
-        return
     store = Store(city_store)
     east, north = (store.for_district(d).version() for d in ("东区", "北区"))
     with store.backend.sql.connect() as conn:
