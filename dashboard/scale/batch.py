@@ -88,12 +88,10 @@ def district_tasks(location: str, level: str, *, year: int | None = None,
         raise EngineInputError(msg)
     store = Store(location)
     tasks, skipped = [], []
-    for name in store.districts():
-        active = store.for_district(name).active_versions()
-        if not active:
+    for name, latest in store.latest_by_district().items():
+        if latest is None:
             skipped.append(name)
             continue
-        latest = active[-1]
         tasks.append(DistrictTask(location=location, district=name, version_id=latest.version_id,
                                   as_of=latest.as_of, level=level, year=year, grid_cell_m=grid_cell_m))
     if not tasks:

@@ -156,11 +156,8 @@ def postgis_counts(location: str, level: str) -> pd.DataFrame:
     if store.backend.kind != "postgis":
         msg = f"--via postgis 只用于 PostGIS 存储（postgresql:// 地址），而「{store.location}」是 GeoPackage 文件"
         raise BatchError(msg)
-    frames = []
-    for name in store.districts():
-        active = store.for_district(name).active_versions()
-        if active:
-            frames.append(district_counts(store, active[-1], level))
+    frames = [district_counts(store, latest, level) for latest in store.latest_by_district().values()
+              if latest is not None]
     if not frames:
         msg = f"存储 {store.location} 中没有有效的区县版本"
         raise BatchError(msg)

@@ -341,6 +341,26 @@ class Store:
         view.district = wanted
         return view
 
+    def latest_by_district(self) -> dict[str, Version | None]:
+        """Each district (store order) → its latest version in force, ``None`` when every one is withdrawn.
+
+        One read of ``ipgrid_versions`` for the whole store (a page's rerun, a batch's task list).
+        """
+        every = self._unbound().versions()
+        first: dict[str, int] = {}
+        latest: dict[str, Version | None] = {}
+        for v in every:
+            first[v.district] = min(first.get(v.district, v.version_id), v.version_id)
+            latest.setdefault(v.district, None)
+            if v.status == "active":
+                latest[v.district] = v  # versions come by as-of date: the last in force wins
+        return {d: latest[d] for d in sorted(first, key=first.__getitem__)}
+
+    def _unbound(self) -> Store:
+        view = copy.copy(self)
+        view.district = None
+        return view
+
     def districts_of(self, commissioner: str) -> list[str]:
         """The districts (store order) where ``commissioner`` is assigned a cell today or in any recorded change.
 
